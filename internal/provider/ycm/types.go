@@ -1,0 +1,135 @@
+package ycm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"custgraph/internal/provider/lenient"
+)
+
+// envelope is YCM's response wrapper: {data, requestId, status, time} on
+// success, status "Failed" with an error code on failure.
+//
+// Unconfirmed: YCM documents no error fields. We read errorCode/message (the
+// simulator's choice) and errno/errmsg (what sibling Yeastar APIs send), so
+// either shape yields the vendor's code. Spring's default error body, whose
+// "status" is the HTTP status number, also decodes.
+type envelope struct {
+	Data      json.RawMessage `json:"data"`
+	RequestID lenient.String  `json:"requestId"`
+	Status    lenient.String  `json:"status"`
+	ErrorCode lenient.String  `json:"errorCode"`
+	Errno     lenient.String  `json:"errno"`
+	Message   lenient.String  `json:"message"`
+	Errmsg    lenient.String  `json:"errmsg"`
+}
+
+// code is the vendor's error code, "" when it gave none.
+func (e *envelope) code() string {
+	if c := strings.TrimSpace(string(e.ErrorCode)); c != "" {
+		return c
+	}
+	return strings.TrimSpace(string(e.Errno))
+}
+
+// message is the vendor's error text. It may echo a token, so it is only
+// inspected, never copied into an error.
+func (e *envelope) message() string { return string(e.Message) + " " + string(e.Errmsg) }
+
+func (e *envelope) succeeded() bool {
+	return strings.EqualFold(strings.TrimSpace(string(e.Status)), "Success")
+}
+
+func (e *envelope) failed() bool {
+	return strings.EqualFold(strings.TrimSpace(string(e.Status)), "Failed")
+}
+
+// wireCustomer is YCM's Customer_Info. customerId is a Long; every other
+// field a string that may be absent or null.
+type wireCustomer struct {
+	CustomerID     lenient.Int    `json:"customerId"`
+	FirstName      lenient.String `json:"firstName"`
+	LastName       lenient.String `json:"lastName"`
+	Company        lenient.String `json:"company"`
+	Email          lenient.String `json:"email"`
+	BusinessNumber lenient.String `json:"businessNumber"`
+	MobileNumber   lenient.String `json:"mobileNumber"`
+	HomeNumber     lenient.String `json:"homeNumber"`
+	FaxNumber      lenient.String `json:"faxNumber"`
+	ZipCode        lenient.String `json:"zipCode"`
+	Street         lenient.String `json:"street"`
+	City           lenient.String `json:"city"`
+	State          lenient.String `json:"state"`
+	Country        lenient.String `json:"country"`
+	Remark         lenient.String `json:"remark"`
+}
+
+// wirePage is the data of a customer list answer.
+type wirePage struct {
+	PageSize   lenient.Int    `json:"pageSize"`
+	PageNumber lenient.Int    `json:"pageNumber"`
+	Total      lenient.Int    `json:"total"`
+	List       []wireCustomer `json:"list"`
+}
+
+// wireToken is the token endpoint's bare OAuth answer.
+type wireToken struct {
+	AccessToken  string      `json:"access_token"`
+	RefreshToken string      `json:"refresh_token"`
+	TokenType    string      `json:"token_type"`
+	ExpiresIn    lenient.Int `json:"expires_in"`
+}
+
+// decodeEnvelope reads a response wrapper.
+func decodeEnvelope(body []byte) (envelope, error) {
+	var e envelope
+	if err := json.Unmarshal(body, &e); err != nil {
+		return envelope{}, fmt.Errorf("decode envelope: %w", err)
+	}
+	return e, nil
+}
+
+// isNull reports whether a data value is absent or JSON null.
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// decodePage reads the data of a list answer into wire records and the
+// total. A page without a total cannot be paged through, so it is refused.
+func decodePage(raw json.RawMessage) (*wirePage, error) {
+	if isNull(raw) {
+		return nil, errors.New("list answer without data")
+	}
+	var p wirePage
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("decode customer list: %w", err)
+	}
+	if !p.Total.Valid || p.Total.Value < 0 {
+		return nil, errors.New("customer list without a total")
+	}
+	return &p, nil
+}
+
+// decodeToken reads a token answer. YCM sends bare OAuth JSON; an answer
+// wrapped in the usual {data: …} envelope is accepted too.
+func decodeToken(body []byte) (*wireToken, error) {
+	var t struct {
+		wireToken
+		Data *wireToken `json:"data"`
+	}
+	if err := json.Unmarshal(body, &t); err != nil {
+		// Not the error text: it could quote part of a token.
+		return nil, errors.New("undecodable token answer")
+	}
+	if t.AccessToken == "" && t.Data != nil {
+		t.wireToken = *t.Data
+	}
+	if strings.TrimSpace(t.AccessToken) == "" {
+		return nil, errors.New("token answer without access_token")
+	}
+	return &t.wireToken, nil
+}
