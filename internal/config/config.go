@@ -1,0 +1,214 @@
+// Package config reads custgraph's configuration from the environment,
+// validates it with messages that name the variable at fault, and prints it
+// with every secret masked.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Demo modes (CUSTGRAPH_DEMO).
+const (
+	DemoAuto = "auto" // demo when no *_BASE_URL is set
+	DemoOn   = "on"   // always demo
+	DemoOff  = "off"  // never demo; refuse to start without an upstream
+)
+
+// Config is the whole configuration of `custgraph serve`.
+type Config struct {
+	// Addr is the listen address (CUSTGRAPH_ADDR).
+	Addr string
+	// Demo is auto, on or off (CUSTGRAPH_DEMO).
+	Demo string
+	U8   U8
+	YCM  YCM
+	CRM  CRM
+	// SelfDefineLabels names U8's self-defined fields (index → label),
+	// from CUSTGRAPH_U8_SELF_DEFINE_LABELS="1=信用等级,2=结算方式".
+	SelfDefineLabels map[int]string
+}
+
+// U8 is the Yonyou U8 OpenAPI upstream.
+type U8 struct {
+	BaseURL     string
+	FromAccount string
+	ToAccount   string
+	AppKey      string
+	AppSecret   string // secret
+	DSSequence  string
+}
+
+// YCM is the Yeastar YCM upstream.
+type YCM struct {
+	BaseURL      string
+	ClientID     string
+	ClientSecret string // secret
+}
+
+// CRM is the ikcrm CRM upstream.
+type CRM struct {
+	BaseURL  string
+	Login    string
+	Password string // secret
+	CorpID   string
+}
+
+// Enabled reports whether each upstream is configured.
+func (c U8) Enabled() bool  { return c.BaseURL != "" }
+func (c YCM) Enabled() bool { return c.BaseURL != "" }
+func (c CRM) Enabled() bool { return c.BaseURL != "" }
+
+// DemoMode reports whether serve runs on the in-process simulators.
+func (c *Config) DemoMode() bool {
+	switch c.Demo {
+	case DemoOn:
+		return true
+	case DemoOff:
+		return false
+	}
+	return !c.U8.Enabled() && !c.YCM.Enabled() && !c.CRM.Enabled()
+}
+
+// Load reads the configuration through getenv and validates it. Every
+// problem is reported, each naming its variable; no value of a secret is
+// ever part of an error.
+func Load(getenv func(string) string) (*Config, error) {
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{
+		Addr: env("CUSTGRAPH_ADDR", "127.0.0.1:8080"),
+		Demo: strings.ToLower(env("CUSTGRAPH_DEMO", DemoAuto)),
+		U8: U8{
+			BaseURL:     env("CUSTGRAPH_U8_BASE_URL", ""),
+			FromAccount: env("CUSTGRAPH_U8_FROM_ACCOUNT", ""),
+			ToAccount:   env("CUSTGRAPH_U8_TO_ACCOUNT", ""),
+			AppKey:      env("CUSTGRAPH_U8_APP_KEY", ""),
+			AppSecret:   env("CUSTGRAPH_U8_APP_SECRET", ""),
+			DSSequence:  env("CUSTGRAPH_U8_DS_SEQUENCE", ""),
+		},
+		YCM: YCM{
+			BaseURL:      env("CUSTGRAPH_YCM_BASE_URL", ""),
+			ClientID:     env("CUSTGRAPH_YCM_CLIENT_ID", ""),
+			ClientSecret: env("CUSTGRAPH_YCM_CLIENT_SECRET", ""),
+		},
+		CRM: CRM{
+			BaseURL:  env("CUSTGRAPH_CRM_BASE_URL", ""),
+			Login:    env("CUSTGRAPH_CRM_LOGIN", ""),
+			Password: env("CUSTGRAPH_CRM_PASSWORD", ""),
+			CorpID:   env("CUSTGRAPH_CRM_CORP_ID", ""),
+		},
+	}
+	var errs []error
+	switch c.Demo {
+	case DemoAuto, DemoOn, DemoOff:
+	default:
+		errs = append(errs, fmt.Errorf("CUSTGRAPH_DEMO must be auto, on or off, not %q", c.Demo))
+	}
+	labels, err := ParseLabels(getenv("CUSTGRAPH_U8_SELF_DEFINE_LABELS"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("CUSTGRAPH_U8_SELF_DEFINE_LABELS: %w", err))
+	}
+	c.SelfDefineLabels = labels
+	if c.U8.Enabled() {
+		errs = append(errs, checkURL("CUSTGRAPH_U8_BASE_URL", c.U8.BaseURL))
+		errs = append(errs, require("CUSTGRAPH_U8_FROM_ACCOUNT", c.U8.FromAccount),
+			require("CUSTGRAPH_U8_TO_ACCOUNT", c.U8.ToAccount),
+			require("CUSTGRAPH_U8_APP_KEY", c.U8.AppKey),
+			require("CUSTGRAPH_U8_APP_SECRET", c.U8.AppSecret))
+	}
+	if c.YCM.Enabled() {
+		errs = append(errs, checkURL("CUSTGRAPH_YCM_BASE_URL", c.YCM.BaseURL),
+			require("CUSTGRAPH_YCM_CLIENT_ID", c.YCM.ClientID),
+			require("CUSTGRAPH_YCM_CLIENT_SECRET", c.YCM.ClientSecret))
+	}
+	if c.CRM.Enabled() {
+		errs = append(errs, checkURL("CUSTGRAPH_CRM_BASE_URL", c.CRM.BaseURL),
+			require("CUSTGRAPH_CRM_LOGIN", c.CRM.Login),
+			require("CUSTGRAPH_CRM_PASSWORD", c.CRM.Password))
+	}
+	if c.Demo == DemoOff && !c.U8.Enabled() && !c.YCM.Enabled() && !c.CRM.Enabled() {
+		errs = append(errs, errors.New("CUSTGRAPH_DEMO=off but no upstream is configured: set at least one of CUSTGRAPH_U8_BASE_URL, CUSTGRAPH_YCM_BASE_URL, CUSTGRAPH_CRM_BASE_URL"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func require(name, value string) error {
+	if value == "" {
+		return fmt.Errorf("%s is required when its source's base URL is set", name)
+	}
+	return nil
+}
+
+// checkURL accepts only http(s) URLs without user info or query: base
+// URLs are printed at start-up, so they must not carry credentials.
+func checkURL(name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s must be an http(s) URL such as https://api.example.com", name)
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return fmt.Errorf("%s must not carry credentials or a query string; use the dedicated variables", name)
+	}
+	return nil
+}
+
+// ParseLabels reads "1=信用等级,2=结算方式" into index → label.
+func ParseLabels(s string) (map[int]string, error) {
+	labels := map[int]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(k))
+		if !ok || err != nil || n < 1 || n > 16 {
+			return nil, fmt.Errorf("%q: want INDEX=LABEL with INDEX 1 to 16", part)
+		}
+		if v = strings.TrimSpace(v); v == "" {
+			return nil, fmt.Errorf("%q: empty label", part)
+		}
+		labels[n] = v
+	}
+	return labels, nil
+}
+
+// String prints the configuration for the start-up log with every secret
+// masked: a set secret shows as "***", an unset one as "".
+func (c *Config) String() string {
+	mask := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "***"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "addr=%s demo=%s(%v)", c.Addr, c.Demo, c.DemoMode())
+	fmt.Fprintf(&b, " u8={base_url=%s from_account=%s to_account=%s app_key=%s app_secret=%s ds_sequence=%s}",
+		c.U8.BaseURL, c.U8.FromAccount, c.U8.ToAccount, mask(c.U8.AppKey), mask(c.U8.AppSecret), c.U8.DSSequence)
+	fmt.Fprintf(&b, " ycm={base_url=%s client_id=%s client_secret=%s}", c.YCM.BaseURL, c.YCM.ClientID, mask(c.YCM.ClientSecret))
+	fmt.Fprintf(&b, " crm={base_url=%s login=%s password=%s corp_id=%s}", c.CRM.BaseURL, c.CRM.Login, mask(c.CRM.Password), c.CRM.CorpID)
+	idx := make([]int, 0, len(c.SelfDefineLabels))
+	for i := range c.SelfDefineLabels {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	parts := make([]string, 0, len(idx))
+	for _, i := range idx {
+		parts = append(parts, fmt.Sprintf("%d=%s", i, c.SelfDefineLabels[i]))
+	}
+	fmt.Fprintf(&b, " u8_self_define_labels=%s", strings.Join(parts, ","))
+	return b.String()
+}

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaultsToDemo(t *testing.T) {
+	c, err := Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || !c.DemoMode() {
+		t.Errorf("got addr %q demo %v, want 127.0.0.1:8080 and demo mode", c.Addr, c.DemoMode())
+	}
+}
+
+func TestLoadErrorsNameTheVariableAndHideSecrets(t *testing.T) {
+	_, err := Load(envOf(map[string]string{
+		"CUSTGRAPH_U8_BASE_URL":       "https://api.example.com",
+		"CUSTGRAPH_U8_APP_SECRET":     "TOPSECRET",
+		"CUSTGRAPH_CRM_BASE_URL":      "ftp://nope",
+		"CUSTGRAPH_CRM_PASSWORD":      "PW-SECRET",
+		"CUSTGRAPH_DEMO":              "maybe",
+		"CUSTGRAPH_YCM_BASE_URL":      "https://u:p@ycm.example.com",
+		"CUSTGRAPH_YCM_CLIENT_ID":     "id",
+		"CUSTGRAPH_YCM_CLIENT_SECRET": "YCM-SECRET",
+	}))
+	if err == nil {
+		t.Fatal("invalid configuration accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{"CUSTGRAPH_DEMO", "CUSTGRAPH_U8_FROM_ACCOUNT", "CUSTGRAPH_U8_APP_KEY",
+		"CUSTGRAPH_CRM_BASE_URL", "CUSTGRAPH_CRM_LOGIN", "CUSTGRAPH_YCM_BASE_URL"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not name %s", msg, want)
+		}
+	}
+	for _, secret := range []string{"TOPSECRET", "PW-SECRET", "YCM-SECRET", "u:p@"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error %q shows a secret", msg)
+		}
+	}
+}
+
+func TestDemoOffNeedsAnUpstream(t *testing.T) {
+	_, err := Load(envOf(map[string]string{"CUSTGRAPH_DEMO": "off"}))
+	if err == nil || !strings.Contains(err.Error(), "no upstream") {
+		t.Fatalf("got %v, want a clear refusal", err)
+	}
+}
+
+func TestStringMasksSecrets(t *testing.T) {
+	c, err := Load(envOf(map[string]string{
+		"CUSTGRAPH_U8_BASE_URL": "https://u8.example.com", "CUSTGRAPH_U8_FROM_ACCOUNT": "f",
+		"CUSTGRAPH_U8_TO_ACCOUNT": "t", "CUSTGRAPH_U8_APP_KEY": "APPKEY1", "CUSTGRAPH_U8_APP_SECRET": "APPSECRET1",
+		"CUSTGRAPH_CRM_BASE_URL": "https://crm.example.com", "CUSTGRAPH_CRM_LOGIN": "138", "CUSTGRAPH_CRM_PASSWORD": "CRMPW1",
+		"CUSTGRAPH_U8_SELF_DEFINE_LABELS": "2=结算方式, 1=信用等级",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, secret := range []string{"APPKEY1", "APPSECRET1", "CRMPW1"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() %q shows %s", s, secret)
+		}
+	}
+	if !strings.Contains(s, "u8_self_define_labels=1=信用等级,2=结算方式") || c.DemoMode() {
+		t.Errorf("got %q", s)
+	}
+}
+
+func TestParseLabels(t *testing.T) {
+	tests := []struct {
+		give    string
+		want    map[int]string
+		wantErr bool
+	}{
+		{"", map[int]string{}, false},
+		{"1=信用等级,2=结算方式", map[int]string{1: "信用等级", 2: "结算方式"}, false},
+		{"17=x", nil, true},
+		{"0=x", nil, true},
+		{"a=x", nil, true},
+		{"3=", nil, true},
+		{"3", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseLabels(tt.give)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseLabels(%q) error %v, want error %v", tt.give, err, tt.wantErr)
+			continue
+		}
+		if !tt.wantErr && len(got) != len(tt.want) {
+			t.Errorf("ParseLabels(%q) = %v, want %v", tt.give, got, tt.want)
+		}
+		for k, v := range tt.want {
+			if got[k] != v {
+				t.Errorf("ParseLabels(%q)[%d] = %q, want %q", tt.give, k, got[k], v)
+			}
+		}
+	}
+}
