@@ -23,9 +23,9 @@ const (
 	CRM Source = "CRM" // 励销云 / ikcrm CRM open API
 )
 
-// Sources lists every source in a fixed order (the order used for fan-out
+// AllSources lists every source in a fixed order (the order used for fan-out
 // results and paging).
-var Sources = []Source{U8, YCM, CRM}
+var AllSources = []Source{U8, YCM, CRM}
 
 // ParseSource parses a source name case-insensitively ("u8", "YCM", …).
 func ParseSource(s string) (Source, error) {
@@ -93,6 +93,9 @@ func (c *Customer) ID() string { return GlobalID{Source: c.Source, Key: c.Source
 
 // IsNode marks Customer as a GraphQL Node.
 func (*Customer) IsNode() {}
+
+// IsEntity marks Customer as a federation entity (Customer @key(fields: "id")).
+func (*Customer) IsEntity() {}
 
 // GetID implements the GraphQL Node interface accessor.
 func (c *Customer) GetID() string { return c.ID() }
@@ -202,13 +205,13 @@ type U8SelfDefinedField struct {
 
 // SelfDefinedFields lists the self-defined fields that hold a value, in
 // index order, labelled from labels (index → business name; may be nil).
-func (u *U8Customer) SelfDefinedFields(labels map[int]string) []U8SelfDefinedField {
-	var out []U8SelfDefinedField
+func (u *U8Customer) SelfDefinedFields(labels map[int]string) []*U8SelfDefinedField {
+	out := []*U8SelfDefinedField{}
 	for i, v := range u.SelfDefine {
 		if v == "" {
 			continue
 		}
-		f := U8SelfDefinedField{Index: i + 1, Value: v}
+		f := &U8SelfDefinedField{Index: i + 1, Value: v}
 		if l, ok := labels[i+1]; ok {
 			f.Label = &l
 		}
@@ -353,3 +356,47 @@ func (p *Page) HasMore() bool { return p.Page*p.PageSize < p.Total }
 // Shanghai is the time zone of every upstream's local times. It is fixed at
 // UTC+8 (China has no daylight saving time), so no tzdata is needed.
 var Shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
+
+// Connection is one page of a customer list across sources, in the shape
+// of the GraphQL connection it is served as.
+type Connection struct {
+	Edges    []Edge
+	PageInfo PageInfo
+	// TotalCount is the sum of the sources' totals; nil when a source
+	// cannot tell.
+	TotalCount *int
+}
+
+// Nodes lists the page's customers in order.
+func (c *Connection) Nodes() []*Customer {
+	nodes := make([]*Customer, len(c.Edges))
+	for i, e := range c.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes
+}
+
+// Edge is one customer of a page with the cursor that resumes after it.
+type Edge struct {
+	Cursor string
+	Node   *Customer
+}
+
+// PageInfo tells whether more pages follow.
+type PageInfo struct {
+	HasNextPage bool
+	EndCursor   *string
+}
+
+// SourceStatus is the state of one upstream as this gateway sees it.
+type SourceStatus struct {
+	Source Source
+	// Enabled is false when the source is not configured.
+	Enabled bool
+	// Healthy is false while the circuit is open or the last call failed.
+	Healthy bool
+	// Circuit is CLOSED, OPEN or HALF_OPEN.
+	Circuit string
+	// LastError is the last failure's client-safe message.
+	LastError *string
+}

@@ -1,0 +1,217 @@
+// Package loader batches and de-duplicates every upstream lookup of one
+// GraphQL request: records by key and by exact name, per source. Loaders
+// are built per request by Middleware and fetched with For(ctx), so that a
+// key asked for anywhere in one response costs one upstream lookup, and no
+// answer outlives its request.
+package loader
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"custgraph/internal/customer"
+)
+
+// Options tunes the loaders. Zero values take the defaults.
+type Options struct {
+	// Wait is how long a batch collects keys (default 1 ms). It is paid
+	// at every nesting level of a query, so it stays small.
+	Wait time.Duration
+	// BatchTimeout bounds one batch's upstream work (default 15 s).
+	BatchTimeout time.Duration
+	// Capacity is the most keys per batch, per source (default U8 100,
+	// YCM 50, CRM 50: what each vendor answers in reasonable time with
+	// the service's fan-out).
+	Capacity map[customer.Source]int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Wait <= 0 {
+		o.Wait = time.Millisecond
+	}
+	if o.BatchTimeout <= 0 {
+		o.BatchTimeout = 15 * time.Second
+	}
+	caps := map[customer.Source]int{customer.U8: 100, customer.YCM: 50, customer.CRM: 50}
+	for k, v := range o.Capacity {
+		if v > 0 {
+			caps[k] = v
+		}
+	}
+	o.Capacity = caps
+	return o
+}
+
+// Loaders holds one request's loaders.
+type Loaders struct {
+	svc    *customer.Service
+	byKey  map[customer.Source]*dataloader.Loader[string, *customer.Customer]
+	byName map[customer.Source]*dataloader.Loader[string, []*customer.Customer]
+}
+
+// New builds a request's loaders over svc.
+func New(svc *customer.Service, o Options) *Loaders {
+	o = o.withDefaults()
+	l := &Loaders{
+		svc:    svc,
+		byKey:  map[customer.Source]*dataloader.Loader[string, *customer.Customer]{},
+		byName: map[customer.Source]*dataloader.Loader[string, []*customer.Customer]{},
+	}
+	for _, src := range customer.AllSources {
+		l.byKey[src] = newLoader(o, src, svc.GetMany)
+		l.byName[src] = newLoader(o, src, svc.FindByNames)
+	}
+	return l
+}
+
+// newLoader builds one loader over a service batch function. Transient
+// failures are removed from the loader's cache once the batch ends, so a
+// later lookup in the same request tries again instead of repeating the
+// failure.
+func newLoader[V any](o Options, src customer.Source,
+	fetch func(context.Context, customer.Source, []string) ([]V, []error)) *dataloader.Loader[string, V] {
+	var ld *dataloader.Loader[string, V]
+	batch := func(ctx context.Context, keys []string) []*dataloader.Result[V] {
+		// The batch runs on the context of the first caller; bound it on
+		// its own so one batch cannot hold a request forever.
+		ctx, cancel := context.WithTimeout(ctx, o.BatchTimeout)
+		defer cancel()
+		vals, errs := fetch(ctx, src, keys)
+		out := make([]*dataloader.Result[V], len(keys))
+		for i := range keys {
+			out[i] = &dataloader.Result[V]{Data: vals[i], Error: errs[i]}
+			if customer.IsTransient(errs[i]) || ctx.Err() != nil {
+				defer ld.Clear(ctx, keys[i])
+			}
+		}
+		return out
+	}
+	ld = dataloader.NewBatchedLoader(batch,
+		dataloader.WithWait[string, V](o.Wait),
+		dataloader.WithBatchCapacity[string, V](o.Capacity[src]))
+	return ld
+}
+
+type ctxKey struct{}
+
+// Middleware puts fresh loaders over svc into every request's context.
+func Middleware(svc *customer.Service, o Options) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := context.WithValue(r.Context(), ctxKey{}, New(svc, o))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// WithLoaders returns ctx carrying l (for callers outside HTTP, e.g. tests).
+func WithLoaders(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the request's loaders. It panics when Middleware did not
+// run: that is a wiring bug, not a runtime condition.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loader.For: no loaders in context; is loader.Middleware installed?")
+	}
+	return l
+}
+
+// Customer loads one record by global ID; nil when it does not exist.
+func (l *Loaders) Customer(ctx context.Context, id string) (*customer.Customer, error) {
+	gid, err := customer.ParseGlobalID(id)
+	if err != nil {
+		return nil, err
+	}
+	if !l.svc.Enabled(gid.Source) {
+		return nil, customer.BadInputf("source %s is not enabled on this gateway", gid.Source)
+	}
+	return l.byKey[gid.Source].Load(ctx, gid.Key)()
+}
+
+// Customers loads records by global ID, in order, nil where a record does
+// not exist. Any malformed ID fails the whole question before any upstream
+// call; a failed source yields nil entries and its errors.
+func (l *Loaders) Customers(ctx context.Context, ids []string) ([]*customer.Customer, []error) {
+	gids := make([]customer.GlobalID, len(ids))
+	for i, id := range ids {
+		gid, err := customer.ParseGlobalID(id)
+		if err != nil {
+			return nil, []error{err}
+		}
+		if !l.svc.Enabled(gid.Source) {
+			return nil, []error{customer.BadInputf("source %s is not enabled on this gateway", gid.Source)}
+		}
+		gids[i] = gid
+	}
+	thunks := make([]dataloader.Thunk[*customer.Customer], len(ids))
+	for i, gid := range gids {
+		thunks[i] = l.byKey[gid.Source].Load(ctx, gid.Key)
+	}
+	out := make([]*customer.Customer, len(ids))
+	var errs []error
+	seen := map[customer.Source]bool{}
+	for i, th := range thunks {
+		c, err := th()
+		if err != nil {
+			// One error per failed source is enough for the client.
+			if !seen[gids[i].Source] {
+				seen[gids[i].Source] = true
+				errs = append(errs, err)
+			}
+			continue
+		}
+		out[i] = c
+	}
+	return out, errs
+}
+
+// ByName finds the records named exactly name in the chosen sources (all
+// enabled ones when none are given).
+func (l *Loaders) ByName(ctx context.Context, name string, sources []customer.Source) ([]*customer.Customer, []error) {
+	if len(sources) == 0 {
+		sources = customer.AllSources
+	}
+	var chosen []customer.Source
+	for _, src := range sources {
+		if l.svc.Enabled(src) {
+			chosen = append(chosen, src)
+		}
+	}
+	return l.names(ctx, name, chosen, nil)
+}
+
+// Matches finds the same customer in other sources by exact name.
+func (l *Loaders) Matches(ctx context.Context, c *customer.Customer, sources []customer.Source) ([]*customer.Customer, []error) {
+	return l.names(ctx, c.Name, l.svc.MatchSources(c, sources), c)
+}
+
+func (l *Loaders) names(ctx context.Context, name string, sources []customer.Source, self *customer.Customer) ([]*customer.Customer, []error) {
+	thunks := make([]dataloader.Thunk[[]*customer.Customer], len(sources))
+	for i, src := range sources {
+		thunks[i] = l.byName[src].Load(ctx, name)
+	}
+	var out []*customer.Customer
+	var errs []error
+	for _, th := range thunks {
+		cs, err := th()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, c := range cs {
+			if self == nil || c.Source != self.Source || c.SourceID != self.SourceID {
+				out = append(out, c)
+			}
+		}
+	}
+	if out == nil {
+		out = []*customer.Customer{}
+	}
+	return out, errs
+}

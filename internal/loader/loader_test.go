@@ -1,0 +1,86 @@
+package loader
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"custgraph/internal/customer"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeU8 is a U8 source that fails the first call for "flaky" and counts
+// calls per key.
+type fakeU8 struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (f *fakeU8) Get(_ context.Context, key string) (*customer.Customer, error) {
+	f.mu.Lock()
+	f.calls[key]++
+	n := f.calls[key]
+	f.mu.Unlock()
+	switch {
+	case key == "flaky" && n == 1:
+		return nil, customer.UpstreamError(customer.U8, customer.ReasonUnavailable, "", nil)
+	case key == "gone":
+		return nil, customer.NotFoundf("no such customer")
+	case key == "refused":
+		return nil, customer.UpstreamError(customer.U8, customer.ReasonAuth, "30001", nil)
+	}
+	return &customer.Customer{Source: customer.U8, SourceID: key, Name: "n-" + key}, nil
+}
+
+func (f *fakeU8) List(context.Context, customer.ListQuery) (*customer.Page, error) {
+	return &customer.Page{}, nil
+}
+
+func (f *fakeU8) FindByName(context.Context, string) ([]*customer.Customer, error) { return nil, nil }
+
+func TestTransientFailuresAreNotCached(t *testing.T) {
+	f := &fakeU8{calls: map[string]int{}}
+	svc := customer.NewService(customer.Sources{U8: f}, customer.ServiceOptions{})
+	l := New(svc, Options{})
+	ctx := context.Background()
+
+	if _, err := l.Customer(ctx, "u8:flaky"); !customer.IsTransient(err) {
+		t.Fatalf("first load: got %v, want a transient failure", err)
+	}
+	c, err := l.Customer(ctx, "u8:flaky")
+	if err != nil || c == nil || c.SourceID != "flaky" {
+		t.Fatalf("second load: got %v, %v; want the record (the failure must not be cached)", c, err)
+	}
+	for _, key := range []string{"gone", "refused"} {
+		l.Customer(ctx, "u8:"+key)
+		l.Customer(ctx, "u8:"+key)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls["gone"] != 1 || f.calls["refused"] != 1 {
+		t.Errorf("calls %v: not-found and refusals are answers and must be cached", f.calls)
+	}
+}
+
+func TestOneBatchPerSourceAndMissingIsNull(t *testing.T) {
+	f := &fakeU8{calls: map[string]int{}}
+	svc := customer.NewService(customer.Sources{U8: f}, customer.ServiceOptions{})
+	l := New(svc, Options{})
+	got, errs := l.Customers(context.Background(), []string{"u8:a", "u8:gone", "u8:a", "u8:b"})
+	if len(errs) != 0 {
+		t.Fatalf("errors %v", errs)
+	}
+	if got[0].SourceID != "a" || got[1] != nil || got[2] != got[0] || got[3].SourceID != "b" {
+		t.Errorf("got %v", got)
+	}
+	if f.calls["a"] != 1 {
+		t.Errorf("key a fetched %d times, want 1", f.calls["a"])
+	}
+	if _, errs := l.Customers(context.Background(), []string{"u8:a", "crm:1"}); len(errs) != 1 ||
+		customer.AsError(errs[0]).Code != customer.CodeBadInput {
+		t.Errorf("a disabled source: got %v, want BAD_USER_INPUT", errs)
+	}
+}
