@@ -1,0 +1,37 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// HandlerOptions configures the GraphQL endpoint.
+type HandlerOptions struct {
+	// Introspection allows __schema and __type queries (on in demo mode).
+	Introspection bool
+	// LogError receives every error that is not shown to the client in
+	// full (internal errors, panics) and every upstream failure.
+	LogError func(ctx context.Context, err error)
+}
+
+// NewHandler returns the GraphQL-over-HTTP handler for the schema, with
+// the transports added explicitly (GET and POST) and the one error
+// presenter.
+func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.SetErrorPresenter(PresentError(o.LogError))
+	srv.SetRecoverFunc(Recover(o.LogError))
+	return srv
+}

@@ -1,0 +1,74 @@
+package graph
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"custgraph/graph/model"
+	"custgraph/internal/customer"
+)
+
+// partial returns the data the healthy sources gave and reports each
+// failed source's error beside it, at the field's path: the partial-result
+// shape of the contract. Only when there is no data at all (a nil result,
+// e.g. a malformed ID or a bad cursor) does the field itself fail.
+func partial[T any](ctx context.Context, v T, errs []error) (T, error) {
+	if len(errs) > 0 && isNil(v) {
+		for _, err := range errs[1:] {
+			graphql.AddError(ctx, err)
+		}
+		return v, errs[0]
+	}
+	for _, err := range errs {
+		graphql.AddError(ctx, err)
+	}
+	return v, nil
+}
+
+func isNil(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// node returns c as a Node, and a nil interface (not a typed nil) when
+// there is no such record.
+func node(c *customer.Customer, err error) (model.Node, error) {
+	if c == nil || err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func filterOf(f *customer.Filter) customer.Filter {
+	if f == nil {
+		return customer.Filter{}
+	}
+	return *f
+}
+
+// defaultFirst is the schema's default for `first`, also used when a
+// client sends an explicit null.
+const defaultFirst = 20
+
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func entityIDs(reps []*model.CustomerByIDsInput) []string {
+	ids := make([]string, len(reps))
+	for i, r := range reps {
+		ids[i] = r.ID
+	}
+	return ids
+}

@@ -1,0 +1,33 @@
+package scalar
+
+import (
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"custgraph/internal/customer"
+)
+
+// MarshalDateTime writes an instant as RFC 3339 with its offset (the
+// upstreams' local times carry +08:00).
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.Format(time.RFC3339)))
+	})
+}
+
+// UnmarshalDateTime reads RFC 3339 (an offset is required; the seconds'
+// fraction is optional). A bad value is the client's mistake.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, customer.BadInputf("DateTime must be a string such as 2019-02-15T17:36:00+08:00")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, customer.BadInputf("DateTime %q is not RFC 3339, e.g. 2019-02-15T17:36:00+08:00", s)
+	}
+	return t, nil
+}
