@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"custgraph/internal/sim"
+)
+
+// runSim serves the three simulators until ctx ends.
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9090", "listen address")
+	seed := fs.Uint64("seed", 0, "data set; the same seed gives the same data")
+	customers := fs.Int("customers", 0, "records per source (default 300)")
+	latency := fs.Duration("latency", 0, "delay added to every vendor answer, e.g. 150ms")
+	failRate := fs.Float64("fail-rate", 0, "share of vendor calls (0 to 1) that fail the way the vendor fails")
+	crmRate := fs.String("crm-rate-limit", "10/10s", "CRM quota per company as N/duration; 0 or off disables it")
+	u8TTL := fs.Duration("u8-token-ttl", 0, "U8 token lifetime (default 7200s)")
+	ycmTTL := fs.Duration("ycm-token-ttl", 0, "YCM access token lifetime (default 1800s)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: custgraph sim [flags]\n\nServes the U8, YCM and CRM simulators under /u8, /ycm and /crm, with /_sim/stats, /_sim/reset and /_sim/faults.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("sim takes no arguments, got %q", fs.Arg(0))}
+	}
+	if *failRate < 0 || *failRate > 1 {
+		return errUsage{"-fail-rate must be from 0 to 1"}
+	}
+	if *customers < 0 || *latency < 0 {
+		return errUsage{"-customers and -latency must not be negative"}
+	}
+	rate, err := sim.ParseRate(*crmRate)
+	if err != nil {
+		return errUsage{"-crm-rate-limit: " + err.Error()}
+	}
+	s := sim.New(sim.Options{Seed: *seed, Customers: *customers, Latency: *latency, FailRate: *failRate,
+		CRMRate: rate, U8TokenTTL: *u8TTL, YCMTokenTTL: *ycmTTL})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	base := "http://" + ln.Addr().String()
+	log.Info("simulators serving", "u8", base+"/u8", "ycm", base+"/ycm", "crm", base+"/crm",
+		"stats", base+"/_sim/stats", "crm_rate_limit", rate.String())
+	fmt.Fprintf(stdout, "U8:  %s/u8\nYCM: %s/ycm\nCRM: %s/crm\n", base, base, base)
+	return serveUntil(ctx, ln, s, log)
+}
+
+// serveUntil serves h on ln until ctx ends, then shuts down gracefully,
+// letting requests in flight finish for up to shutdownGrace.
+func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// shutdownGrace bounds how long requests in flight may take at shutdown.
+const shutdownGrace = 15 * time.Second

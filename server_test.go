@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// freeAddr returns a loopback address that is free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs `custgraph args…` until the test ends and waits for /healthz.
+func start(t *testing.T, env map[string]string, args ...string) (addr string, logs *syncBuffer) {
+	t.Helper()
+	addr = freeAddr(t)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["CUSTGRAPH_ADDR"] = addr
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"custgraph"}, args...), func(k string) string { return env[k] }, logs, logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("run did not stop after its context ended")
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return addr, logs
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v\n%s", err, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no /healthz within 15 s\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRunServesDemoMode(t *testing.T) {
+	addr, logs := start(t, nil, "serve")
+	body := `{"query":"{ customer(id: \"u8:00000001\") { id name source u8 { code } } sources { source enabled } }"}`
+	resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Data struct {
+			Customer struct{ ID, Name, Source string }
+			Sources  []struct {
+				Source  string
+				Enabled bool
+			}
+		}
+		Errors []any
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Errors) > 0 || got.Data.Customer.ID != "u8:00000001" || got.Data.Customer.Name == "" {
+		t.Fatalf("got %+v", got)
+	}
+	for _, s := range got.Data.Sources {
+		if !s.Enabled {
+			t.Errorf("%s not enabled in demo mode", s.Source)
+		}
+	}
+	if !strings.Contains(logs.String(), "demo mode") {
+		t.Errorf("the log does not say demo mode:\n%s", logs)
+	}
+	for _, secret := range []string{"demo-app-secret", "demo-secret", "demo-password"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log shows the secret %q", secret)
+		}
+	}
+	for _, path := range []string{"/", "/readyz"} {
+		r, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, r.StatusCode)
+		}
+	}
+}
+
+func TestRunSim(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"custgraph", "sim", "-addr", addr, "-customers", "20", "-crm-rate-limit", "0"}, nil, &out, &out)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sim returned %v", err)
+		}
+	}()
+	var resp *http.Response
+	var err error
+	for i := 0; i < 300; i++ {
+		if resp, err = http.Get("http://" + addr + "/_sim/stats"); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var stats struct {
+		Calls    map[string]int `json:"calls"`
+		Rejected map[string]int `json:"rejected"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil || stats.Calls == nil {
+		t.Fatalf("stats: %v %+v", err, stats)
+	}
+}
+
+func TestRunCommandLine(t *testing.T) {
+	tests := []struct {
+		args     []string
+		env      map[string]string
+		wantErr  string
+		wantCode int
+		wantOut  string
+	}{
+		{args: []string{"version"}, wantOut: "custgraph "},
+		{args: []string{"--help"}, wantOut: "custgraph sim"},
+		{args: []string{"frobnicate"}, wantErr: "unknown command", wantCode: 2},
+		{args: []string{"serve", "extra"}, wantErr: "no arguments", wantCode: 2},
+		{args: []string{"sim", "-fail-rate", "2"}, wantErr: "-fail-rate", wantCode: 2},
+		{args: []string{"sim", "-crm-rate-limit", "ten"}, wantErr: "crm-rate-limit", wantCode: 2},
+		{args: []string{"serve"}, env: map[string]string{"CUSTGRAPH_DEMO": "off"}, wantErr: "no upstream", wantCode: 1},
+		{args: []string{"serve"}, env: map[string]string{"CUSTGRAPH_CRM_BASE_URL": "https://crm.example.com",
+			"CUSTGRAPH_CRM_PASSWORD": "hunter2"}, wantErr: "CUSTGRAPH_CRM_LOGIN", wantCode: 1},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), append([]string{"custgraph"}, tt.args...),
+				func(k string) string { return tt.env[k] }, &out, &out)
+			if tt.wantErr == "" {
+				if err != nil || !strings.Contains(out.String(), tt.wantOut) {
+					t.Fatalf("got %v and %q, want success with %q", err, out.String(), tt.wantOut)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got %v, want an error mentioning %q", err, tt.wantErr)
+			}
+			if code := exitCode(err); code != tt.wantCode {
+				t.Errorf("exit code %d, want %d", code, tt.wantCode)
+			}
+			if strings.Contains(err.Error()+out.String(), "hunter2") {
+				t.Error("a secret was printed")
+			}
+		})
+	}
+}
