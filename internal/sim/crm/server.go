@@ -164,13 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // by the vendor's gateway (injected faults) and throttled calls do not.
 func (s *Server) handle(pattern string, authed bool, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.rec.Call(source, pattern)
-		if s.faults.Delay(r.Context()) != nil {
-			return
-		}
-		if f := s.faults.Next(); f != harness.FaultNone {
-			s.rec.Reject(source, harness.RejectFault)
-			s.fail(w, f)
+		if !harness.Admit(w, r, source, pattern, s.rec, s.faults, s.fail) {
 			return
 		}
 		if s.quota != nil {
@@ -194,8 +188,6 @@ func (s *Server) handle(pattern string, authed bool, h http.HandlerFunc) {
 // nginx answers 502/503 pages, Rails answers 500 with an error envelope.
 func (s *Server) fail(w http.ResponseWriter, f harness.Fault) {
 	switch f {
-	case harness.FaultDrop:
-		harness.Drop(w)
 	case harness.FaultEnvelope:
 		writeJSON(w, http.StatusInternalServerError, failure{Code: CodeServerError, Message: "服务器内部错误"})
 	default:

@@ -197,3 +197,26 @@ func Drop(w http.ResponseWriter) {
 	// No hijacking (HTTP/2): abort the handler, which resets the stream.
 	panic(http.ErrAbortHandler)
 }
+
+// Admit does what every simulated vendor route does first: count the call
+// under route, wait the injected latency, and inject a fault, rendered by
+// render in the vendor's own shape (a dropped connection needs no
+// rendering). It reports whether the route should go on.
+func Admit(w http.ResponseWriter, r *http.Request, source, route string, rec *Recorder, f *Faults,
+	render func(http.ResponseWriter, Fault)) bool {
+	rec.Call(source, route)
+	if f.Delay(r.Context()) != nil {
+		return false
+	}
+	fault := f.Next()
+	if fault == FaultNone {
+		return true
+	}
+	rec.Reject(source, RejectFault)
+	if fault == FaultDrop {
+		Drop(w)
+	} else {
+		render(w, fault)
+	}
+	return false
+}

@@ -168,21 +168,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // in front of everything.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.rec.Call(Source, r.Pattern)
-		if s.faults.Delay(r.Context()) != nil {
-			return
+		if harness.Admit(w, r, Source, r.Pattern, s.rec, s.faults, s.renderFault) {
+			h(w, r)
 		}
-		if f := s.faults.Next(); f != harness.FaultNone {
-			s.rec.Reject(Source, harness.RejectFault)
-			s.renderFault(w, f)
-			return
-		}
-		h(w, r)
 	})
 }
 
-// renderFault fails the way U8 does: the cloud gateway's own 5xx page, the
-// agent-offline envelope (HTTP 200), or a dropped connection.
+// renderFault fails the way U8 does: the cloud gateway's own 5xx page or
+// the agent-offline envelope (HTTP 200); harness.Admit drops connections.
 func (s *Server) renderFault(w http.ResponseWriter, f harness.Fault) {
 	switch f {
 	case harness.FaultStatus:
@@ -198,8 +191,6 @@ func (s *Server) renderFault(w http.ResponseWriter, f harness.Fault) {
 		_, _ = w.Write([]byte("Service Temporarily Unavailable"))
 	case harness.FaultEnvelope:
 		fail(w, CodeAgentOffline, msgAgentOffline)
-	default:
-		harness.Drop(w)
 	}
 }
 

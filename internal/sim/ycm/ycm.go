@@ -134,6 +134,18 @@ func New(o Options) *Server {
 	return s
 }
 
+// renderFault fails the way YCM's stack does: a gateway 5xx page, or the
+// Failed envelope for an internal error.
+func (s *Server) renderFault(w http.ResponseWriter, f harness.Fault) {
+	if f == harness.FaultStatus {
+		s.gatewayError(w)
+		return
+	}
+	// Unconfirmed: an internal failure as HTTP 200 with status Failed, as
+	// Yeastar's S-Series answers its errors.
+	s.fail(w, http.StatusOK, CodeInternal, "System busy, please try again later")
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
@@ -142,24 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // User-Agent and, where needed, on a valid bearer token.
 func (s *Server) handle(pattern string, bearer bool, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.rec.Call(source, r.Pattern)
-		if s.faults.Delay(r.Context()) != nil {
-			return
-		}
-		switch s.faults.Next() {
-		case harness.FaultStatus:
-			s.rec.Reject(source, harness.RejectFault)
-			s.gatewayError(w)
-			return
-		case harness.FaultEnvelope:
-			s.rec.Reject(source, harness.RejectFault)
-			// Unconfirmed: an internal failure as HTTP 200 with status
-			// Failed, as Yeastar's S-Series answers its errors.
-			s.fail(w, http.StatusOK, CodeInternal, "System busy, please try again later")
-			return
-		case harness.FaultDrop:
-			s.rec.Reject(source, harness.RejectFault)
-			harness.Drop(w)
+		if !harness.Admit(w, r, source, r.Pattern, s.rec, s.faults, s.renderFault) {
 			return
 		}
 		if r.Header.Get("User-Agent") == "" {
