@@ -27,69 +27,12 @@ var reloginCodes = []int64{100000, 100400, 100401}
 // integration that logs in daily.
 const maxSessionAge = 24 * time.Hour
 
-// flight is one login in progress; the callers that need a token while it
-// runs wait for it and share its result.
-type flight struct {
-	done      chan struct{}
-	token     string
-	err       error
-	abandoned bool // the leader's context ended, not the login itself
-}
-
-// token returns the session token, logging in when there is none yet or
-// it is older than maxSessionAge.
-func (c *Client) token(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	tok, since := c.tok, c.since
-	c.mu.Unlock()
-	if tok != "" && c.now().Sub(since) < maxSessionAge {
-		return tok, nil
-	}
-	return c.renew(ctx, tok)
-}
-
-// renew replaces the token stale with a new login, unless another caller
-// already replaced it, in which case that token is returned. Logins are
-// serialized: every login ends the previous session of the account, so
-// concurrent callers that saw the same stale token must cause exactly one.
-func (c *Client) renew(ctx context.Context, stale string) (string, error) {
-	for {
-		c.mu.Lock()
-		if c.tok != "" && c.tok != stale {
-			tok := c.tok
-			c.mu.Unlock()
-			return tok, nil
-		}
-		f := c.flight
-		lead := f == nil
-		if lead {
-			f = &flight{done: make(chan struct{})}
-			c.flight = f
-		}
-		c.mu.Unlock()
-
-		if lead {
-			f.token, f.err = c.login(ctx)
-			f.abandoned = f.err != nil && ctx.Err() != nil
-			c.mu.Lock()
-			if f.err == nil {
-				c.tok, c.since = f.token, c.now()
-			}
-			c.flight = nil
-			c.mu.Unlock()
-			close(f.done)
-			return f.token, f.err
-		}
-		select {
-		case <-f.done:
-			if f.abandoned && ctx.Err() == nil {
-				continue // the leader gave up, not the CRM: try again
-			}
-			return f.token, f.err
-		case <-ctx.Done():
-			return "", httpx.TransportError(customer.CRM, ctx.Err())
-		}
-	}
+// newSession logs in for the shared session cache. The cache runs one
+// login at a time and hands its token to every caller that saw the same
+// stale one, because each login ends the account's previous session.
+func (c *Client) newSession(ctx context.Context) (string, time.Duration, error) {
+	tok, err := c.login(ctx)
+	return tok, maxSessionAge, err
 }
 
 // login posts the credentials as JSON (the password never goes into a

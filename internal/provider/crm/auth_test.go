@@ -224,9 +224,7 @@ func TestNoSecretInErrors(t *testing.T) {
 	if _, err := e.c.List(ctx, customer.ListQuery{}); err != nil {
 		t.Fatal(err)
 	}
-	e.c.mu.Lock()
-	token := e.c.tok
-	e.c.mu.Unlock()
+	token := e.c.session.Current()
 	_, err = e.c.Get(ctx, "1")
 	collect(err)
 	faults.Set(0, 1)

@@ -16,11 +16,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"custgraph/internal/customer"
 	"custgraph/internal/httpx"
+	"custgraph/internal/provider/session"
 )
 
 var _ customer.CRMSource = (*Client)(nil)
@@ -79,10 +79,8 @@ type Client struct {
 	hc   *http.Client
 	now  func() time.Time
 
-	mu     sync.Mutex // guards the session below
-	tok    string
-	since  time.Time
-	flight *flight
+	// session is the one login session all callers share.
+	session *session.Cache
 
 	contactsPerPage int
 }
@@ -108,6 +106,7 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.session = session.New(customer.CRM, c.newSession, c.now)
 	return c, nil
 }
 
@@ -215,7 +214,7 @@ func (c *Client) Contacts(ctx context.Context, customerID string) ([]customer.CR
 // the CRM says the session is gone it logs in again (once, shared with
 // concurrent callers) and retries the call once.
 func (c *Client) do(ctx context.Context, path string, q url.Values, out any) error {
-	tok, err := c.token(ctx)
+	tok, err := c.session.Get(ctx)
 	if err != nil {
 		return err
 	}
@@ -223,7 +222,7 @@ func (c *Client) do(ctx context.Context, path string, q url.Values, out any) err
 	if !needsLogin(err) {
 		return err
 	}
-	if tok, err = c.renew(ctx, tok); err != nil {
+	if tok, err = c.session.Renew(ctx, tok); err != nil {
 		return err
 	}
 	return c.fetch(ctx, path, q, tok, out)

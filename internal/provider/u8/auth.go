@@ -5,11 +5,9 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"custgraph/internal/customer"
-	"custgraph/internal/httpx"
 )
 
 // Token lifetime handling. U8 tokens live 7200 s (token.expiresIn); public
@@ -52,75 +50,6 @@ func isTokenError(env *envelope) bool {
 	return string(env.ErrCode) == codeBadToken || strings.Contains(strings.ToLower(string(env.ErrMsg)), "token")
 }
 
-// tokenState is the shared token. At most one fetch runs at a time; other
-// callers wait for it and use its result.
-type tokenState struct {
-	mu        sync.Mutex
-	id        string
-	refreshAt time.Time
-	inflight  *tokenFetch
-}
-
-// tokenFetch is one fetch in flight; done closes when id/err are set.
-type tokenFetch struct {
-	done chan struct{}
-	id   string
-	err  error
-}
-
-// token returns a valid token, fetching one when there is none or it is
-// due for refresh.
-func (c *Client) token(ctx context.Context) (string, error) {
-	for {
-		c.tok.mu.Lock()
-		if c.tok.id != "" && c.now().Before(c.tok.refreshAt) {
-			id := c.tok.id
-			c.tok.mu.Unlock()
-			return id, nil
-		}
-		if f := c.tok.inflight; f != nil {
-			c.tok.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return "", httpx.TransportError(customer.U8, ctx.Err())
-			}
-			// The fetch ran on its starter's context; if only that one
-			// gave up, try again on ours.
-			if f.err != nil && ctx.Err() == nil &&
-				(errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) {
-				continue
-			}
-			return f.id, f.err
-		}
-		f := &tokenFetch{done: make(chan struct{})}
-		c.tok.inflight = f
-		c.tok.mu.Unlock()
-
-		var ttl time.Duration
-		f.id, ttl, f.err = c.fetchToken(ctx)
-
-		c.tok.mu.Lock()
-		c.tok.inflight = nil
-		if f.err == nil {
-			c.tok.id, c.tok.refreshAt = f.id, c.now().Add(refreshAfter(ttl))
-		}
-		c.tok.mu.Unlock()
-		close(f.done)
-		return f.id, f.err
-	}
-}
-
-// dropToken forgets tok after U8 refused it, unless another caller has
-// already replaced it.
-func (c *Client) dropToken(tok string) {
-	c.tok.mu.Lock()
-	if c.tok.id == tok {
-		c.tok.id = ""
-	}
-	c.tok.mu.Unlock()
-}
-
 // refreshAfter is how long a token with lifetime ttl is used.
 func refreshAfter(ttl time.Duration) time.Duration {
 	if ttl <= 0 {
@@ -130,6 +59,13 @@ func refreshAfter(ttl time.Duration) time.Duration {
 		return ttl / 2
 	}
 	return ttl - refreshLead
+}
+
+// newToken fetches a token for the shared session cache, to be used
+// until shortly before it expires.
+func (c *Client) newToken(ctx context.Context) (string, time.Duration, error) {
+	id, ttl, err := c.fetchToken(ctx)
+	return id, refreshAfter(ttl), err
 }
 
 // fetchToken calls GET /system/token. Any refusal is AUTH, except the

@@ -161,15 +161,14 @@ func TestWaiterOutlivesImpatientFetcher(t *testing.T) {
 	defer cancel()
 	first := make(chan error, 1)
 	go func() {
-		_, err := c.token(impatient)
+		_, err := c.token.Get(impatient)
 		first <- err
 	}()
 	// Wait until the impatient caller's fetch is in flight, then queue up.
 	for deadline := time.Now().Add(time.Second); ; {
-		c.tok.mu.Lock()
-		busy := c.tok.inflight != nil
-		c.tok.mu.Unlock()
-		if busy {
+		// The simulator counts a call before its latency: a count means
+		// the fetch is in flight.
+		if busy := e.calls("/system/token") > 0; busy {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -191,12 +190,11 @@ func TestWaiterHonoursOwnContext(t *testing.T) {
 	e := newSim(t, simOptions{customers: 10})
 	e.faults.Set(300*time.Millisecond, 0)
 	c := e.client(t, nil, nil)
-	go func() { _, _ = c.token(context.Background()) }()
+	go func() { _, _ = c.token.Get(context.Background()) }()
 	for {
-		c.tok.mu.Lock()
-		busy := c.tok.inflight != nil
-		c.tok.mu.Unlock()
-		if busy {
+		// The simulator counts a call before its latency: a count means
+		// the fetch is in flight.
+		if busy := e.calls("/system/token") > 0; busy {
 			break
 		}
 		time.Sleep(time.Millisecond)
@@ -210,7 +208,7 @@ func TestWaiterHonoursOwnContext(t *testing.T) {
 		t.Errorf("a waiter with a 20 ms deadline waited %v for someone else's fetch", d)
 	}
 	// Let the background fetch finish before the leak check.
-	if _, err := c.token(context.Background()); err != nil {
+	if _, err := c.token.Get(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"custgraph/internal/customer"
 	"custgraph/internal/httpx"
+	"custgraph/internal/provider/session"
 )
 
 // MaxPageSize is the largest rows_per_page the client asks for.
@@ -66,7 +67,8 @@ type Client struct {
 	cfg  Config
 	http *http.Client
 	now  func() time.Time
-	tok  tokenState
+	// token is the one U8 token all callers share.
+	token *session.Cache
 }
 
 var _ customer.U8Source = (*Client)(nil)
@@ -101,6 +103,7 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.token = session.New(customer.U8, c.newToken, c.now)
 	return c, nil
 }
 
@@ -219,8 +222,9 @@ var errNoMatch = errors.New("u8: no matching rows")
 // and decodes a successful answer into out. When U8 says the token is bad,
 // it fetches a new one and tries once more.
 func (c *Client) do(ctx context.Context, path string, params url.Values, out envelopeHolder) error {
+	stale := ""
 	for retried := false; ; retried = true {
-		tok, err := c.token(ctx)
+		tok, err := c.token.Renew(ctx, stale)
 		if err != nil {
 			return err
 		}
@@ -242,7 +246,7 @@ func (c *Client) do(ctx context.Context, path string, params url.Values, out env
 		case code == codeNoMatch:
 			return errNoMatch
 		case isTokenError(env) && !retried:
-			c.dropToken(tok)
+			stale = tok
 			continue
 		default:
 			return c.vendorError(env)
@@ -315,9 +319,7 @@ func (c *Client) cause(env *envelope) error {
 // mask blanks every credential and the current token out of s, and
 // bounds its length.
 func (c *Client) mask(s string) string {
-	c.tok.mu.Lock()
-	secrets := []string{c.tok.id, c.cfg.AppSecret, c.cfg.AppKey}
-	c.tok.mu.Unlock()
+	secrets := []string{c.token.Current(), c.cfg.AppSecret, c.cfg.AppKey}
 	for _, v := range secrets {
 		if v != "" {
 			s = strings.ReplaceAll(s, v, "***")

@@ -134,7 +134,7 @@ func TestNoSecretInErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.hasToken {
-				if _, err := c.token(context.Background()); err != nil {
+				if _, err := c.token.Get(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -11,6 +11,7 @@ import (
 
 	"custgraph/internal/customer"
 	"custgraph/internal/httpx"
+	"custgraph/internal/provider/session"
 )
 
 // defaultTokenTTL is assumed when the token answer has no expires_in
@@ -24,77 +25,28 @@ const maxRenewEarly = time.Minute
 // auth keeps the OAuth tokens of one client: it fetches a token with the
 // client credentials once, reuses it, renews it with the refresh grant
 // shortly before it expires (storing the rotated refresh token), and falls
-// back to the client credentials when the refresh grant fails. At most one
-// renewal runs at a time; concurrent callers wait for its result.
+// back to the client credentials when the refresh grant fails. The access
+// token is shared through a session.Cache, so at most one renewal runs at a
+// time and concurrent callers wait for its result.
 type auth struct {
 	url                    string // token endpoint
 	clientID, clientSecret string
 	http                   *http.Client
-	now                    func() time.Time
+	tokens                 *session.Cache
 
 	mu      sync.Mutex
-	access  string
-	renewAt time.Time
-	refresh string
-	flight  *flight // the renewal in progress, if any
+	refresh string // the latest refresh token; YCM rotates them
 }
 
-// flight is one renewal; done closes when token and err are set.
-type flight struct {
-	done  chan struct{}
-	token string
-	err   error
-}
-
-// token returns a usable access token, renewing it if needed.
-func (a *auth) token(ctx context.Context) (string, error) {
-	for {
-		a.mu.Lock()
-		if a.access != "" && a.now().Before(a.renewAt) {
-			tok := a.access
-			a.mu.Unlock()
-			return tok, nil
-		}
-		f := a.flight
-		if f == nil {
-			f = &flight{done: make(chan struct{})}
-			a.flight = f
-			a.mu.Unlock()
-			f.token, f.err = a.renew(ctx)
-			a.mu.Lock()
-			a.flight = nil
-			a.mu.Unlock()
-			close(f.done)
-			return f.token, f.err
-		}
-		a.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return "", httpx.TransportError(customer.YCM, ctx.Err())
-		}
-		// A renewal cut short by its caller's context says nothing about
-		// ours: try again.
-		if f.err != nil && isContextErr(f.err) && ctx.Err() == nil {
-			continue
-		}
-		return f.token, f.err
-	}
-}
-
-// invalidate drops tok after YCM refused it, unless a newer token has
-// already replaced it. The refresh token is kept for the renewal.
-func (a *auth) invalidate(tok string) {
-	a.mu.Lock()
-	if a.access == tok {
-		a.access = ""
-	}
-	a.mu.Unlock()
+func newAuth(tokenURL, clientID, clientSecret string, hc *http.Client, now func() time.Time) *auth {
+	a := &auth{url: tokenURL, clientID: clientID, clientSecret: clientSecret, http: hc}
+	a.tokens = session.New(customer.YCM, a.renew, now)
+	return a
 }
 
 // renew gets a new access token: by the refresh grant when there is a
 // refresh token, else (or when that fails) by the client credentials.
-func (a *auth) renew(ctx context.Context) (string, error) {
+func (a *auth) renew(ctx context.Context) (string, time.Duration, error) {
 	a.mu.Lock()
 	refresh := a.refresh
 	a.refresh = "" // spent either way: YCM rotates refresh tokens
@@ -102,31 +54,30 @@ func (a *auth) renew(ctx context.Context) (string, error) {
 	if refresh != "" {
 		t, err := a.grant(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
 		if err == nil {
-			return a.store(t), nil
+			return a.store(t)
 		}
-		if isContextErr(err) {
-			return "", err
+		if session.IsContextErr(err) {
+			return "", 0, err
 		}
 	}
 	t, err := a.grant(ctx, url.Values{"grant_type": {"client_credentials"}, "client_id": {a.clientID}, "client_secret": {a.clientSecret}})
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return a.store(t), nil
+	return a.store(t)
 }
 
-// store keeps a new token pair and returns the access token.
-func (a *auth) store(t *wireToken) string {
+// store keeps the rotated refresh token and returns the access token with
+// how long to use it: until shortly before it expires.
+func (a *auth) store(t *wireToken) (string, time.Duration, error) {
 	ttl := defaultTokenTTL
 	if t.ExpiresIn.Valid && t.ExpiresIn.Value > 0 {
 		ttl = time.Duration(t.ExpiresIn.Value) * time.Second
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.access = strings.TrimSpace(t.AccessToken)
-	a.renewAt = a.now().Add(ttl - min(ttl/10, maxRenewEarly))
 	a.refresh = strings.TrimSpace(t.RefreshToken)
-	return a.access
+	a.mu.Unlock()
+	return strings.TrimSpace(t.AccessToken), ttl - min(ttl/10, maxRenewEarly), nil
 }
 
 // grant posts one token request. Any refusal is an AUTH failure; the
@@ -158,10 +109,4 @@ func (a *auth) grant(ctx context.Context, form url.Values) (*wireToken, error) {
 		return nil, customer.UpstreamError(customer.YCM, customer.ReasonAuth, e.UpstreamCode, e.Err)
 	}
 	return nil, err
-}
-
-// isContextErr reports whether err came from a cancelled or expired
-// context rather than from YCM.
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

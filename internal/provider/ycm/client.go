@@ -17,6 +17,7 @@ import (
 
 	"custgraph/internal/customer"
 	"custgraph/internal/httpx"
+	"custgraph/internal/provider/session"
 )
 
 // Paths appended to the base URL.
@@ -96,7 +97,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		base: base,
 		http: cfg.HTTPClient,
-		auth: &auth{url: base + tokenPath, clientID: cfg.ClientID, clientSecret: cfg.ClientSecret, http: cfg.HTTPClient, now: cfg.Now},
+		auth: newAuth(base+tokenPath, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient, cfg.Now),
 	}, nil
 }
 
@@ -217,8 +218,9 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (json.Ra
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
+	stale := ""
 	for retried := false; ; retried = true {
-		tok, err := c.auth.token(ctx)
+		tok, err := c.auth.tokens.Renew(ctx, stale)
 		if err != nil {
 			return nil, err
 		}
@@ -234,7 +236,7 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (json.Ra
 		}
 		env, decErr := decodeEnvelope(body)
 		if !retried && tokenRefused(status, &env) {
-			c.auth.invalidate(tok)
+			stale = tok
 			continue
 		}
 		if err := check(status, env, decErr); err != nil {
@@ -291,7 +293,7 @@ func firstCause(errs []error) error {
 		if err == nil {
 			continue
 		}
-		if !isContextErr(err) {
+		if !session.IsContextErr(err) {
 			return err
 		}
 		if first == nil {
