@@ -79,7 +79,7 @@ const (
 type Options struct {
 	// Companies are the records this CRM holds (World.CRM).
 	Companies []*fixture.Company
-	// Recorder counts calls and refusals; nil gets a private one.
+	// Recorder counts calls and refusals; nil counts nothing.
 	Recorder *harness.Recorder
 	// Faults injects latency and failures; nil injects none.
 	Faults *harness.Faults
@@ -117,12 +117,6 @@ type Server struct {
 // companies and their order, so the same seed gives the same answers.
 func New(o Options) *Server {
 	s := &Server{rec: o.Recorder, faults: o.Faults, now: o.Now, ttl: o.SessionTTL, mux: http.NewServeMux()}
-	if s.rec == nil {
-		s.rec = harness.NewRecorder()
-	}
-	if s.faults == nil {
-		s.faults = harness.NewFaults(0, 0, 0)
-	}
 	if s.now == nil {
 		s.now = time.Now
 	}

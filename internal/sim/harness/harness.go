@@ -29,7 +29,9 @@ type Stats struct {
 	Rejected map[string]int `json:"rejected"`
 }
 
-// Recorder counts calls and rejections. It is safe for concurrent use.
+// Recorder counts calls and rejections. It is safe for concurrent use; a
+// nil *Recorder counts nothing, so a simulator built without one needs no
+// default.
 type Recorder struct {
 	mu       sync.Mutex
 	calls    map[string]int
@@ -44,6 +46,9 @@ func NewRecorder() *Recorder {
 // Call counts one request to route (a ServeMux pattern such as
 // "GET /api/v2/customers/{id}") of source.
 func (r *Recorder) Call(source, route string) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	r.calls[source+" "+route]++
 	r.mu.Unlock()
@@ -51,6 +56,9 @@ func (r *Recorder) Call(source, route string) {
 
 // Reject counts one refusal of source for reason.
 func (r *Recorder) Reject(source, reason string) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	r.rejected[source+" "+reason]++
 	r.mu.Unlock()
@@ -117,7 +125,8 @@ const (
 )
 
 // Faults decides latency and injected failures for one simulator. The
-// knobs can change while it serves. It is safe for concurrent use.
+// knobs can change while it serves. It is safe for concurrent use; a nil
+// *Faults adds no latency and injects nothing.
 type Faults struct {
 	mu       sync.Mutex
 	latency  time.Duration
@@ -156,6 +165,9 @@ func (f *Faults) Knobs() (time.Duration, float64, bool) {
 
 // Delay waits for the configured latency, or until ctx ends.
 func (f *Faults) Delay(ctx context.Context) error {
+	if f == nil {
+		return ctx.Err()
+	}
 	f.mu.Lock()
 	d := f.latency
 	f.mu.Unlock()
@@ -175,6 +187,9 @@ func (f *Faults) Delay(ctx context.Context) error {
 // Next decides whether this call fails, and how: a third of injected
 // failures each are 5xx, error envelopes and dropped connections.
 func (f *Faults) Next() Fault {
+	if f == nil {
+		return FaultNone
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {

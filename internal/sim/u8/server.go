@@ -93,7 +93,7 @@ type Options struct {
 	// Companies are the records this vendor holds (World.U8), coded
 	// 00000001, 00000002, … in this order.
 	Companies []*fixture.Company
-	// Recorder counts calls and refusals; nil means a private one.
+	// Recorder counts calls and refusals; nil counts nothing.
 	Recorder *harness.Recorder
 	// Faults injects latency and failures; nil means none.
 	Faults *harness.Faults
@@ -136,12 +136,6 @@ func New(o Options) *Server {
 		now:    o.Now,
 		ttl:    o.TokenTTL,
 		tokens: map[string]issued{},
-	}
-	if s.rec == nil {
-		s.rec = harness.NewRecorder()
-	}
-	if s.faults == nil {
-		s.faults = harness.NewFaults(0, 0, 0)
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -75,7 +75,7 @@ const (
 type Options struct {
 	// Companies are the records this vendor holds (fixture World.YCM).
 	Companies []*fixture.Company
-	// Recorder counts calls and refusals; nil gets a private one.
+	// Recorder counts calls and refusals; nil counts nothing.
 	Recorder *harness.Recorder
 	// Faults injects latency and failures; nil injects none.
 	Faults *harness.Faults
@@ -101,12 +101,6 @@ type Server struct {
 
 // New builds a Server over o.Companies.
 func New(o Options) *Server {
-	if o.Recorder == nil {
-		o.Recorder = harness.NewRecorder()
-	}
-	if o.Faults == nil {
-		o.Faults = harness.NewFaults(0, 0, 0)
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
