@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"custgraph/internal/quota"
 	"custgraph/internal/sim"
 )
 
@@ -45,7 +46,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *customers < 0 || *latency < 0 {
 		return errUsage{"-customers and -latency must not be negative"}
 	}
-	rate, err := sim.ParseRate(*crmRate)
+	rate, err := quota.ParseRate(*crmRate)
 	if err != nil {
 		return errUsage{"-crm-rate-limit: " + err.Error()}
 	}

@@ -16,6 +16,7 @@ import (
 	crmclient "custgraph/internal/provider/crm"
 	u8client "custgraph/internal/provider/u8"
 	ycmclient "custgraph/internal/provider/ycm"
+	"custgraph/internal/quota"
 	"custgraph/internal/sim"
 	crmsim "custgraph/internal/sim/crm"
 	"custgraph/internal/sim/harness"
@@ -37,7 +38,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	s := sim.New(sim.Options{Seed: 1, Customers: perSource, CRMRate: sim.Rate{Off: true}})
+	s := sim.New(sim.Options{Seed: 1, Customers: perSource, CRMRate: quota.Rate{Off: true}})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	u8, err := u8client.New(u8client.Config{BaseURL: ts.URL + "/u8", FromAccount: u8sim.DemoFromAccount,

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"custgraph/internal/quota"
 	"custgraph/internal/sim/crm"
 	"custgraph/internal/sim/fixture"
 	"custgraph/internal/sim/harness"
@@ -31,7 +32,7 @@ type Options struct {
 	FailRate float64
 	// CRMRate is the CRM's quota per company; the zero value is the
 	// vendor's 10 calls per 10 s, Off disables it.
-	CRMRate Rate
+	CRMRate quota.Rate
 	// U8TokenTTL and YCMTokenTTL shorten token lifetimes for tests (zero:
 	// the vendors' 7200 s and 1800 s).
 	U8TokenTTL, YCMTokenTTL time.Duration
