@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/quota"
 )
 
 // UserAgent is sent on every outbound call (YCM refuses calls without one).
@@ -26,17 +27,26 @@ const MaxBody = 32 << 20
 
 // ClientOptions tunes an outbound client.
 type ClientOptions struct {
-	// Timeout bounds one whole call when the caller's context has no
-	// earlier deadline. Default 10 s.
+	// Timeout bounds one call (dial, headers and body) when the caller's
+	// context has no earlier deadline. Default 10 s.
 	Timeout time.Duration
-	// MaxConns bounds connections to the vendor (idle and in use).
-	// Default 16.
+	// MaxConns bounds connections to the vendor (idle and in use); size
+	// it to the concurrency the vendor may see. Default 16.
 	MaxConns int
+	// Source names the vendor in the errors of the client's own making.
+	Source customer.Source
+	// Limiter, when set, paces every call (logins and token requests
+	// included: vendors count them) to the vendor's quota.
+	Limiter quota.Limiter
+	// MaxWait is the longest a call waits for its turn in the quota;
+	// a call whose turn is further away, or beyond its context's
+	// deadline, fails at once with RATE_LIMITED. Default 10 s.
+	MaxWait time.Duration
 }
 
 // NewClient returns an http.Client for one vendor: connections are reused
-// up to MaxConns, and dialing, TLS and response headers have their own
-// bounds so a dead host fails fast.
+// up to MaxConns, dialing, TLS and response headers have their own bounds
+// so that a dead host fails fast, and calls keep to the vendor's quota.
 func NewClient(o ClientOptions) *http.Client {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -44,19 +54,84 @@ func NewClient(o ClientOptions) *http.Client {
 	if o.MaxConns <= 0 {
 		o.MaxConns = 16
 	}
-	tr := &http.Transport{
+	if o.MaxWait <= 0 {
+		o.MaxWait = 10 * time.Second
+	}
+	var tr http.RoundTripper = &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           (&net.Dialer{Timeout: min(3*time.Second, o.Timeout), KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          o.MaxConns,
 		MaxIdleConnsPerHost:   o.MaxConns,
 		MaxConnsPerHost:       o.MaxConns,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
+		TLSHandshakeTimeout:   min(5*time.Second, o.Timeout),
 		ResponseHeaderTimeout: o.Timeout,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: tr, Timeout: o.Timeout}
+	// The timeout bounds the call itself, not its wait for a turn in
+	// the quota (which MaxWait and the caller's deadline bound), so it
+	// is applied inside the pacing rather than as http.Client.Timeout.
+	tr = &bounded{next: tr, timeout: o.Timeout}
+	if o.Limiter != nil {
+		tr = &paced{next: tr, src: o.Source, limiter: o.Limiter, maxWait: o.MaxWait}
+	}
+	return &http.Client{Transport: tr}
+}
+
+// bounded gives each call at most timeout, body included.
+type bounded struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
+
+func (b *bounded) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), b.timeout)
+	resp, err := b.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose releases a call's timeout once its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// paced takes a turn in the vendor's quota before every call, so that the
+// vendor never has to refuse one.
+type paced struct {
+	next    http.RoundTripper
+	src     customer.Source
+	limiter quota.Limiter
+	maxWait time.Duration
+}
+
+func (p *paced) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := p.limiter.Take(req.Context(), p.maxWait); err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close() // a RoundTripper always closes the body
+		}
+		var ex *quota.ExceededError
+		if errors.As(err, &ex) {
+			e := customer.UpstreamError(p.src, customer.ReasonRateLimited, "", err)
+			// Refused here, not by the vendor: say when to come back.
+			e.Message = fmt.Sprintf("%s: outbound quota %s spent, next call possible in %s", p.src, ex.Rate, ex.Wait.Round(100*time.Millisecond))
+			return nil, e
+		}
+		return nil, err
+	}
+	return p.next.RoundTrip(req)
 }
 
 // Fetch sends req and reads the answer (at most MaxBody bytes). A
@@ -86,6 +161,10 @@ func Fetch(c *http.Client, req *http.Request, src customer.Source) (int, []byte,
 // TransportError maps a failed round trip to an upstream error of src with
 // a redacted cause.
 func TransportError(src customer.Source, err error) *customer.Error {
+	var own *customer.Error
+	if errors.As(err, &own) { // made by our own transport (the quota), already client-safe
+		return own
+	}
 	reason := customer.ReasonUnavailable
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
