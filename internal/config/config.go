@@ -10,6 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"custgraph/internal/quota"
 )
 
 // Demo modes (CUSTGRAPH_DEMO).
@@ -31,6 +34,46 @@ type Config struct {
 	// SelfDefineLabels names U8's self-defined fields (index → label),
 	// from CUSTGRAPH_U8_SELF_DEFINE_LABELS="1=信用等级,2=结算方式".
 	SelfDefineLabels map[int]string
+	// Resilience is how the gateway protects itself and the vendors.
+	Resilience Resilience
+}
+
+// Tuning is how one vendor is called (CUSTGRAPH_<SOURCE>_…).
+type Tuning struct {
+	// RateLimit is the vendor's quota (…_RATE_LIMIT, "N/duration" or
+	// "off"); the gateway keeps to it. Default: CRM 10/10s, others off.
+	RateLimit quota.Rate
+	// Timeout bounds one call, body included (…_TIMEOUT, default 10s).
+	Timeout time.Duration
+	// MaxConns bounds connections to the vendor (…_MAX_CONNS; default
+	// U8 and YCM 32, CRM 10).
+	MaxConns int
+	// CacheTTL is how long a record looked up by key or name is served
+	// from the cache (…_CACHE_TTL; default U8 and YCM 1m, CRM 5m; 0
+	// turns the cache off).
+	CacheTTL time.Duration
+}
+
+// Resilience holds the knobs shared by all vendors.
+type Resilience struct {
+	// QuotaMaxWait is the longest a call waits for its turn in a
+	// vendor's quota before failing as RATE_LIMITED
+	// (CUSTGRAPH_QUOTA_MAX_WAIT, default 15s: more than one CRM window
+	// and its slack); a call never waits past its request's deadline
+	// either.
+	QuotaMaxWait time.Duration
+	// Retries is how often a failed read is retried (CUSTGRAPH_RETRIES,
+	// default 2; 0 turns retries off).
+	Retries int
+	// BreakerFailures failures in a row open a vendor's circuit
+	// (CUSTGRAPH_BREAKER_FAILURES, default 5); it stays open for
+	// BreakerOpen (CUSTGRAPH_BREAKER_OPEN, default 10s), then one probe
+	// call decides.
+	BreakerFailures int
+	BreakerOpen     time.Duration
+	// CacheSize bounds each vendor's caches (CUSTGRAPH_CACHE_SIZE,
+	// default 10000 entries per cache).
+	CacheSize int
 }
 
 // U8 is the Yonyou U8 OpenAPI upstream.
@@ -41,6 +84,7 @@ type U8 struct {
 	AppKey      string
 	AppSecret   string // secret
 	DSSequence  string
+	Tuning      Tuning
 }
 
 // YCM is the Yeastar YCM upstream.
@@ -48,6 +92,7 @@ type YCM struct {
 	BaseURL      string
 	ClientID     string
 	ClientSecret string // secret
+	Tuning       Tuning
 }
 
 // CRM is the ikcrm CRM upstream.
@@ -56,6 +101,7 @@ type CRM struct {
 	Login    string
 	Password string // secret
 	CorpID   string
+	Tuning   Tuning
 }
 
 // Enabled reports whether each upstream is configured.
@@ -118,6 +164,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		errs = append(errs, fmt.Errorf("CUSTGRAPH_U8_SELF_DEFINE_LABELS: %w", err))
 	}
 	c.SelfDefineLabels = labels
+	p := parser{getenv: getenv}
+	c.U8.Tuning = p.tuning("U8", "off", 32, time.Minute)
+	c.YCM.Tuning = p.tuning("YCM", "off", 32, time.Minute)
+	c.CRM.Tuning = p.tuning("CRM", "10/10s", 10, 5*time.Minute)
+	c.Resilience = Resilience{
+		QuotaMaxWait:    p.duration("CUSTGRAPH_QUOTA_MAX_WAIT", 15*time.Second, false),
+		Retries:         p.count("CUSTGRAPH_RETRIES", 2, 0),
+		BreakerFailures: p.count("CUSTGRAPH_BREAKER_FAILURES", 5, 1),
+		BreakerOpen:     p.duration("CUSTGRAPH_BREAKER_OPEN", 10*time.Second, false),
+		CacheSize:       p.count("CUSTGRAPH_CACHE_SIZE", 10000, 1),
+	}
+	errs = append(errs, p.errs...)
 	if c.U8.Enabled() {
 		errs = append(errs, checkURL("CUSTGRAPH_U8_BASE_URL", c.U8.BaseURL))
 		errs = append(errs, require("CUSTGRAPH_U8_FROM_ACCOUNT", c.U8.FromAccount),
@@ -142,6 +200,71 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// parser reads typed knobs, collecting every problem.
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) get(name string) (string, bool) {
+	v := strings.TrimSpace(p.getenv(name))
+	return v, v != ""
+}
+
+// duration reads a Go duration ("250ms", "10s"); zeroOK allows "0".
+func (p *parser) duration(name string, def time.Duration, zeroOK bool) time.Duration {
+	v, ok := p.get(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if v == "0" {
+		d, err = 0, nil
+	}
+	if err != nil || d < 0 || (d == 0 && !zeroOK) {
+		what := "a positive duration such as 10s"
+		if zeroOK {
+			what = "a duration such as 1m, or 0 to turn it off"
+		}
+		p.errs = append(p.errs, fmt.Errorf("%s must be %s, not %q", name, what, v))
+		return def
+	}
+	return d
+}
+
+// count reads a whole number of at least least.
+func (p *parser) count(name string, def, least int) int {
+	v, ok := p.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least {
+		p.errs = append(p.errs, fmt.Errorf("%s must be a whole number of at least %d, not %q", name, least, v))
+		return def
+	}
+	return n
+}
+
+// tuning reads CUSTGRAPH_<src>_RATE_LIMIT, _TIMEOUT, _MAX_CONNS and
+// _CACHE_TTL.
+func (p *parser) tuning(src, rate string, conns int, ttl time.Duration) Tuning {
+	prefix := "CUSTGRAPH_" + src + "_"
+	if v, ok := p.get(prefix + "RATE_LIMIT"); ok {
+		rate = v
+	}
+	r, err := quota.ParseRate(rate)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%sRATE_LIMIT: %w", prefix, err))
+	}
+	return Tuning{
+		RateLimit: r,
+		Timeout:   p.duration(prefix+"TIMEOUT", 10*time.Second, false),
+		MaxConns:  p.count(prefix+"MAX_CONNS", conns, 1),
+		CacheTTL:  p.duration(prefix+"CACHE_TTL", ttl, true),
+	}
 }
 
 func require(name, value string) error {
@@ -200,6 +323,15 @@ func (c *Config) String() string {
 		c.U8.BaseURL, c.U8.FromAccount, c.U8.ToAccount, mask(c.U8.AppKey), mask(c.U8.AppSecret), c.U8.DSSequence)
 	fmt.Fprintf(&b, " ycm={base_url=%s client_id=%s client_secret=%s}", c.YCM.BaseURL, c.YCM.ClientID, mask(c.YCM.ClientSecret))
 	fmt.Fprintf(&b, " crm={base_url=%s login=%s password=%s corp_id=%s}", c.CRM.BaseURL, c.CRM.Login, mask(c.CRM.Password), c.CRM.CorpID)
+	for _, t := range []struct {
+		name string
+		t    Tuning
+	}{{"u8", c.U8.Tuning}, {"ycm", c.YCM.Tuning}, {"crm", c.CRM.Tuning}} {
+		fmt.Fprintf(&b, " %s_calls={rate_limit=%s timeout=%s max_conns=%d cache_ttl=%s}", t.name, t.t.RateLimit, t.t.Timeout, t.t.MaxConns, t.t.CacheTTL)
+	}
+	r := c.Resilience
+	fmt.Fprintf(&b, " resilience={quota_max_wait=%s retries=%d breaker_failures=%d breaker_open=%s cache_size=%d}",
+		r.QuotaMaxWait, r.Retries, r.BreakerFailures, r.BreakerOpen, r.CacheSize)
 	idx := make([]int, 0, len(c.SelfDefineLabels))
 	for i := range c.SelfDefineLabels {
 		idx = append(idx, i)

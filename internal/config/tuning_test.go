@@ -1,0 +1,66 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"custgraph/internal/quota"
+)
+
+func TestResilienceDefaults(t *testing.T) {
+	c, err := Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.CRM.Tuning, (Tuning{RateLimit: quota.Rate{N: 10, Per: 10 * time.Second}, Timeout: 10 * time.Second, MaxConns: 10, CacheTTL: 5 * time.Minute}); got != want {
+		t.Errorf("CRM tuning %+v, want %+v", got, want)
+	}
+	if got, want := c.U8.Tuning, (Tuning{RateLimit: quota.Rate{Off: true}, Timeout: 10 * time.Second, MaxConns: 32, CacheTTL: time.Minute}); got != want {
+		t.Errorf("U8 tuning %+v, want %+v", got, want)
+	}
+	if got, want := c.Resilience, (Resilience{QuotaMaxWait: 15 * time.Second, Retries: 2, BreakerFailures: 5, BreakerOpen: 10 * time.Second, CacheSize: 10000}); got != want {
+		t.Errorf("resilience %+v, want %+v", got, want)
+	}
+}
+
+func TestResilienceOverrides(t *testing.T) {
+	c, err := Load(envOf(map[string]string{
+		"CUSTGRAPH_YCM_RATE_LIMIT": "100/1m", "CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_U8_TIMEOUT": "2s",
+		"CUSTGRAPH_U8_CACHE_TTL": "0", "CUSTGRAPH_CRM_MAX_CONNS": "4", "CUSTGRAPH_QUOTA_MAX_WAIT": "500ms",
+		"CUSTGRAPH_RETRIES": "0", "CUSTGRAPH_BREAKER_FAILURES": "3", "CUSTGRAPH_BREAKER_OPEN": "1s", "CUSTGRAPH_CACHE_SIZE": "50",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.YCM.Tuning.RateLimit != (quota.Rate{N: 100, Per: time.Minute}) || !c.CRM.Tuning.RateLimit.Off ||
+		c.U8.Tuning.Timeout != 2*time.Second || c.U8.Tuning.CacheTTL != 0 || c.CRM.Tuning.MaxConns != 4 {
+		t.Errorf("tunings not read: %+v %+v %+v", c.U8.Tuning, c.YCM.Tuning, c.CRM.Tuning)
+	}
+	if want := (Resilience{QuotaMaxWait: 500 * time.Millisecond, Retries: 0, BreakerFailures: 3, BreakerOpen: time.Second, CacheSize: 50}); c.Resilience != want {
+		t.Errorf("resilience %+v, want %+v", c.Resilience, want)
+	}
+	s := c.String()
+	for _, want := range []string{"crm_calls={rate_limit=off", "ycm_calls={rate_limit=100/1m0s", "retries=0"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("String() lacks %q: %s", want, s)
+		}
+	}
+}
+
+func TestResilienceBadValuesNameTheVariable(t *testing.T) {
+	bad := map[string]string{
+		"CUSTGRAPH_CRM_RATE_LIMIT": "10", "CUSTGRAPH_U8_TIMEOUT": "0", "CUSTGRAPH_YCM_CACHE_TTL": "-1s",
+		"CUSTGRAPH_CRM_MAX_CONNS": "0", "CUSTGRAPH_QUOTA_MAX_WAIT": "soon", "CUSTGRAPH_RETRIES": "-1",
+		"CUSTGRAPH_BREAKER_FAILURES": "0", "CUSTGRAPH_BREAKER_OPEN": "x", "CUSTGRAPH_CACHE_SIZE": "many",
+	}
+	_, err := Load(envOf(bad))
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
