@@ -1,0 +1,273 @@
+// Package guard wraps each vendor client in what keeps it usable and
+// frugal: a cross-request cache of records, coalescing of identical calls
+// in flight, retries of failed reads within a budget, and a circuit
+// breaker that fails fast while the vendor is down.
+//
+// A call goes: cache → coalescing → breaker → retries → the client (whose
+// transport paces every HTTP call to the vendor's quota; see httpx).
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"custgraph/internal/customer"
+)
+
+// Options tunes a Guard. Zero values take the defaults.
+type Options struct {
+	// Retries is how many times a read that failed as UNAVAILABLE or
+	// TIMEOUT (5xx, broken connection, the vendor's "try again"
+	// envelope, a timeout) is tried again. Default 2; negative: none.
+	Retries int
+	// Backoff is the base of the jittered backoff: retry n waits between
+	// Backoff·2ⁿ⁻¹/2 and Backoff·2ⁿ⁻¹. Default 20 ms.
+	Backoff time.Duration
+	// RetryRatio is the retry budget: retries may be at most this share
+	// of calls (plus RetryBurst saved up), so that a failing vendor sees
+	// little more than its usual load. Default 0.5; RetryBurst 20.
+	RetryRatio float64
+	RetryBurst int
+	// BreakerFailures is how many failures in a row open the circuit
+	// (default 5); BreakerOpen how long it stays open before a probe
+	// (default 10 s).
+	BreakerFailures int
+	BreakerOpen     time.Duration
+	// CacheTTL is how long a record (or a name's records, or "no such
+	// record") is served from the cache; zero turns the cache off.
+	// CacheSize bounds each of the source's caches (default 10000).
+	CacheTTL  time.Duration
+	CacheSize int
+	// Log receives circuit changes; nil discards them.
+	Log *slog.Logger
+	// Now is the cache's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Guard holds the protections of one vendor.
+type Guard struct {
+	src     customer.Source
+	o       Options
+	breaker *gobreaker.TwoStepCircuitBreaker[any]
+	budget  *budget
+	flights flights
+
+	byKey    *cache[*customer.Customer]
+	byName   *cache[[]*customer.Customer]
+	contacts *cache[[]customer.CRMContact]
+
+	hits, misses, coalesced, retries atomic.Int64
+}
+
+// Stats counts what a Guard saved and spent.
+type Stats struct {
+	// CacheHits and CacheMisses count lookups by key, by name and of
+	// contacts (lists are never cached).
+	CacheHits, CacheMisses int64
+	// Coalesced counts calls answered by another caller's call.
+	Coalesced int64
+	// Retries counts calls made again after a transient failure.
+	Retries int64
+}
+
+func newGuard(src customer.Source, o Options) *Guard {
+	if o.Retries == 0 {
+		o.Retries = 2
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 20 * time.Millisecond
+	}
+	if o.RetryRatio <= 0 {
+		o.RetryRatio = 0.5
+	}
+	if o.RetryBurst <= 0 {
+		o.RetryBurst = 20
+	}
+	if o.BreakerFailures <= 0 {
+		o.BreakerFailures = 5
+	}
+	if o.BreakerOpen <= 0 {
+		o.BreakerOpen = 10 * time.Second
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 10000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	g := &Guard{src: src, o: o, budget: &budget{tokens: float64(o.RetryBurst), max: float64(o.RetryBurst), ratio: o.RetryRatio}}
+	g.byKey = newCache[*customer.Customer](o.CacheSize, o.CacheTTL, o.Now)
+	g.byName = newCache[[]*customer.Customer](o.CacheSize, o.CacheTTL, o.Now)
+	g.contacts = newCache[[]customer.CRMContact](o.CacheSize, o.CacheTTL, o.Now)
+	failures := uint32(o.BreakerFailures)
+	g.breaker = gobreaker.NewTwoStepCircuitBreaker[any](gobreaker.Settings{
+		Name:        string(src),
+		MaxRequests: 1, // one probe at a time while half-open
+		Interval:    time.Minute,
+		Timeout:     o.BreakerOpen,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			level := slog.LevelInfo
+			if to == gobreaker.StateOpen {
+				level = slog.LevelWarn
+			}
+			o.Log.Log(context.Background(), level, "circuit "+circuitName(to), "source", name, "from", circuitName(from))
+		},
+		IsSuccessful: func(err error) bool { return !vendorFailure(err) },
+		IsExcluded:   neutral,
+	})
+	return g
+}
+
+// Circuit is the breaker's state: CLOSED, OPEN or HALF_OPEN.
+func (g *Guard) Circuit() string { return circuitName(g.breaker.State()) }
+
+// Stats returns the counters so far.
+func (g *Guard) Stats() Stats {
+	return Stats{CacheHits: g.hits.Load(), CacheMisses: g.misses.Load(), Coalesced: g.coalesced.Load(), Retries: g.retries.Load()}
+}
+
+func circuitName(s gobreaker.State) string {
+	switch s {
+	case gobreaker.StateOpen:
+		return "OPEN"
+	case gobreaker.StateHalfOpen:
+		return "HALF_OPEN"
+	}
+	return "CLOSED"
+}
+
+// vendorFailure reports whether err says the vendor is failing: down,
+// slow or answering garbage. Answers (not found, bad input), refusals of
+// our credentials or request, and quota refusals are not.
+func vendorFailure(err error) bool {
+	var e *customer.Error
+	if err == nil || !errors.As(err, &e) || e.Code != customer.CodeUpstream {
+		return false
+	}
+	switch e.Reason {
+	case customer.ReasonUnavailable, customer.ReasonTimeout, customer.ReasonBadResponse:
+		return true
+	}
+	return false
+}
+
+// neutral errors say nothing of the vendor's health: the caller went away
+// or the quota (ours) had no turn.
+func neutral(err error) bool {
+	return errors.Is(err, context.Canceled) ||
+		errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Reason: customer.ReasonRateLimited})
+}
+
+// retryable reports whether a failed read may succeed if made again.
+func retryable(err error) bool {
+	var e *customer.Error
+	if !errors.As(err, &e) || e.Code != customer.CodeUpstream {
+		return false
+	}
+	return e.Reason == customer.ReasonUnavailable || e.Reason == customer.ReasonTimeout
+}
+
+// run makes one protected call: through the breaker, retried within the
+// budget. Every vendor call of a Guard goes through here.
+func (g *Guard) run(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
+	done, err := g.breaker.Allow()
+	if err != nil {
+		e := customer.UpstreamError(g.src, customer.ReasonUnavailable, "", fmt.Errorf("circuit %s: %w", g.Circuit(), err))
+		if errors.Is(err, gobreaker.ErrTooManyRequests) {
+			e.Message = fmt.Sprintf("%s: upstream unavailable (circuit half-open, a probe call is deciding)", g.src)
+		} else {
+			e.Message = fmt.Sprintf("%s: upstream unavailable (circuit open, calls resume within %s)", g.src, g.o.BreakerOpen)
+		}
+		return nil, e
+	}
+	// The breaker must hear of every call it allowed, or a half-open
+	// circuit waits forever for its probe: a panic (recovered by the
+	// flight) counts as a failure.
+	settled := false
+	defer func() {
+		if !settled {
+			done(customer.UpstreamError(g.src, customer.ReasonBadResponse, "", errors.New("the call panicked")))
+		}
+	}()
+	v, err := g.retry(ctx, fn)
+	settled = true
+	done(verdict(ctx, err))
+	return v, err
+}
+
+// retry calls fn, and again after a jittered backoff while it fails as
+// retryable, within Retries, the budget and ctx.
+func (g *Guard) retry(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
+	g.budget.deposit()
+	for attempt := 0; ; attempt++ {
+		v, err := fn(ctx)
+		if err == nil || !retryable(err) || attempt >= g.o.Retries || ctx.Err() != nil {
+			return v, err
+		}
+		wait := g.backoff(attempt)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return v, err
+		}
+		if !g.budget.withdraw() {
+			return v, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		}
+		g.retries.Add(1)
+	}
+}
+
+// verdict is what the breaker learns from a call's outcome: nothing when
+// every caller went away, since the vendor may have been about to answer.
+func verdict(ctx context.Context, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return context.Canceled
+	}
+	return err
+}
+
+// backoff is the jittered wait before retry attempt+1.
+func (g *Guard) backoff(attempt int) time.Duration {
+	d := g.o.Backoff << attempt
+	return d/2 + rand.N(d/2+1)
+}
+
+// budget is a token bucket of retries: each call saves ratio of a retry,
+// each retry spends one, and at most max are saved.
+type budget struct {
+	mu                 sync.Mutex
+	tokens, max, ratio float64
+}
+
+func (b *budget) deposit() {
+	b.mu.Lock()
+	b.tokens = min(b.max, b.tokens+b.ratio)
+	b.mu.Unlock()
+}
+
+func (b *budget) withdraw() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -1,0 +1,137 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+
+	"custgraph/internal/customer"
+)
+
+// Source is a guarded vendor client. It implements whichever of
+// customer.U8Source, YCMSource and CRMSource its client does.
+type Source struct {
+	*Guard
+	getter customer.Getter
+	lister customer.Lister
+	finder customer.NameFinder    // nil when the vendor has no name search
+	people customer.ContactLister // nil but for the CRM
+	// prime: the vendor's list and search answers carry the same fields
+	// as its by-key answer, so their records may fill the cache by key.
+	// Not so for the CRM, whose detail adds the note (remark).
+	prime bool
+}
+
+// U8 guards a U8 client.
+func U8(next customer.U8Source, o Options) *Source {
+	return &Source{Guard: newGuard(customer.U8, o), getter: next, lister: next, finder: next, prime: true}
+}
+
+// YCM guards a YCM client.
+func YCM(next customer.YCMSource, o Options) *Source {
+	return &Source{Guard: newGuard(customer.YCM, o), getter: next, lister: next, prime: true}
+}
+
+// CRM guards a CRM client.
+func CRM(next customer.CRMSource, o Options) *Source {
+	return &Source{Guard: newGuard(customer.CRM, o), getter: next, lister: next, finder: next, people: next}
+}
+
+var (
+	_ customer.U8Source  = (*Source)(nil)
+	_ customer.YCMSource = (*Source)(nil)
+	_ customer.CRMSource = (*Source)(nil)
+)
+
+// Get returns a record by key: from the cache when it holds the key (a
+// record or "no such record"), else from one coalesced, protected call.
+func (s *Source) Get(ctx context.Context, key string) (*customer.Customer, error) {
+	return cached(ctx, s.Guard, s.byKey, "get", key, func(ctx context.Context) (*customer.Customer, error) {
+		return s.getter.Get(ctx, key)
+	})
+}
+
+// FindByName returns the records named exactly name.
+func (s *Source) FindByName(ctx context.Context, name string) ([]*customer.Customer, error) {
+	if s.finder == nil {
+		return nil, customer.BadInputf("%s has no name search", s.src)
+	}
+	cs, err := cached(ctx, s.Guard, s.byName, "name", name, func(ctx context.Context) ([]*customer.Customer, error) {
+		return s.finder.FindByName(ctx, name)
+	})
+	if err == nil {
+		s.remember(cs)
+	}
+	return cs, err
+}
+
+// Contacts returns a CRM customer's contacts.
+func (s *Source) Contacts(ctx context.Context, id string) ([]customer.CRMContact, error) {
+	if s.people == nil {
+		return nil, customer.BadInputf("%s has no contacts", s.src)
+	}
+	return cached(ctx, s.Guard, s.contacts, "contacts", id, func(ctx context.Context) ([]customer.CRMContact, error) {
+		return s.people.Contacts(ctx, id)
+	})
+}
+
+// List returns one page. Pages are never cached: vendors page by offset,
+// so a cached page would skip or repeat records once the data change and
+// cursors (which hold raw offsets) would drift. Identical pages asked at
+// the same time share one call, and (for U8 and YCM) the records a page
+// brings fill the cache by key.
+func (s *Source) List(ctx context.Context, q customer.ListQuery) (*customer.Page, error) {
+	v, err, shared := s.flights.do(ctx, fmt.Sprintf("list %+v", q), func(ctx context.Context) (any, error) {
+		return s.run(ctx, func(ctx context.Context) (any, error) { return s.lister.List(ctx, q) })
+	})
+	if shared {
+		s.coalesced.Add(1)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := v.(*customer.Page)
+	s.remember(p.Customers)
+	return p, nil
+}
+
+// remember caches records by key as a lookup by key would have.
+func (s *Source) remember(cs []*customer.Customer) {
+	if !s.prime {
+		return
+	}
+	for _, c := range cs {
+		if c != nil {
+			s.byKey.put(c.SourceID, c, nil)
+		}
+	}
+}
+
+// cached answers from c when it can, else makes one coalesced, protected
+// call and caches its answer: a value, or "not found". Failures are never
+// cached.
+func cached[V any](ctx context.Context, g *Guard, c *cache[V], op, key string, fn func(context.Context) (V, error)) (V, error) {
+	if e, ok := c.get(key); ok {
+		g.hits.Add(1)
+		return e.v, e.err
+	}
+	if c != nil {
+		g.misses.Add(1)
+	}
+	v, err, shared := g.flights.do(ctx, op+" "+key, func(ctx context.Context) (any, error) {
+		return g.run(ctx, func(ctx context.Context) (any, error) { return fn(ctx) })
+	})
+	if shared {
+		g.coalesced.Add(1)
+	}
+	var zero V
+	switch {
+	case customer.IsNotFound(err):
+		c.put(key, zero, err)
+		return zero, err
+	case err != nil:
+		return zero, err
+	}
+	out := v.(V)
+	c.put(key, out, nil)
+	return out, nil
+}
