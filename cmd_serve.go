@@ -16,11 +16,13 @@ import (
 	"custgraph/graph"
 	"custgraph/internal/config"
 	"custgraph/internal/customer"
+	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
 	"custgraph/internal/loader"
 	crmclient "custgraph/internal/provider/crm"
 	u8client "custgraph/internal/provider/u8"
 	ycmclient "custgraph/internal/provider/ycm"
+	"custgraph/internal/quota"
 	"custgraph/internal/sim"
 	crmsim "custgraph/internal/sim/crm"
 	u8sim "custgraph/internal/sim/u8"
@@ -50,7 +52,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log.Info("configuration", "config", cfg.String())
 
 	// Upstreams, the service and its background work.
-	sources, err := buildSources(cfg)
+	sources, err := buildSources(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -89,42 +91,60 @@ func startDemoSim(ctx context.Context, log *slog.Logger) (string, func(), error)
 }
 
 // useDemo points every source at the simulators with their demo
-// credentials.
+// credentials; the tuning (quotas, timeouts, caches) stays as configured.
 func useDemo(cfg *config.Config, base string) {
 	cfg.U8 = config.U8{BaseURL: base + "/u8", FromAccount: u8sim.DemoFromAccount, ToAccount: u8sim.DemoToAccount,
-		AppKey: u8sim.DemoAppKey, AppSecret: u8sim.DemoAppSecret}
-	cfg.YCM = config.YCM{BaseURL: base + "/ycm", ClientID: ycmsim.DemoClientID, ClientSecret: ycmsim.DemoClientSecret}
-	cfg.CRM = config.CRM{BaseURL: base + "/crm", Login: crmsim.DemoLogin, Password: crmsim.DemoPassword}
+		AppKey: u8sim.DemoAppKey, AppSecret: u8sim.DemoAppSecret, Tuning: cfg.U8.Tuning}
+	cfg.YCM = config.YCM{BaseURL: base + "/ycm", ClientID: ycmsim.DemoClientID, ClientSecret: ycmsim.DemoClientSecret, Tuning: cfg.YCM.Tuning}
+	cfg.CRM = config.CRM{BaseURL: base + "/crm", Login: crmsim.DemoLogin, Password: crmsim.DemoPassword, Tuning: cfg.CRM.Tuning}
 }
 
-// buildSources makes one client per configured upstream; an unconfigured
-// one stays nil (disabled).
-func buildSources(cfg *config.Config) (customer.Sources, error) {
+// buildSources makes one client per configured upstream, each with its
+// own tuned HTTP client paced to the vendor's quota, behind a guard
+// (cache, coalescing, retries, circuit breaker). An unconfigured upstream
+// stays nil (disabled).
+func buildSources(cfg *config.Config, log *slog.Logger) (customer.Sources, error) {
 	var s customer.Sources
-	if cfg.U8.Enabled() {
-		c, err := u8client.New(u8client.Config{BaseURL: cfg.U8.BaseURL, FromAccount: cfg.U8.FromAccount,
-			ToAccount: cfg.U8.ToAccount, AppKey: cfg.U8.AppKey, AppSecret: cfg.U8.AppSecret,
-			DSSequence: cfg.U8.DSSequence, HTTPClient: httpx.NewClient(httpx.ClientOptions{})})
-		if err != nil {
-			return s, err
+	r := cfg.Resilience
+	httpClient := func(src customer.Source, t config.Tuning) *http.Client {
+		o := httpx.ClientOptions{Timeout: t.Timeout, MaxConns: t.MaxConns, Source: src, MaxWait: r.QuotaMaxWait}
+		if !t.RateLimit.Off && t.RateLimit.N > 0 {
+			o.Limiter = quota.NewWindow(t.RateLimit, nil)
 		}
-		s.U8 = c
+		return httpx.NewClient(o)
 	}
-	if cfg.YCM.Enabled() {
-		c, err := ycmclient.New(ycmclient.Config{BaseURL: cfg.YCM.BaseURL, ClientID: cfg.YCM.ClientID,
-			ClientSecret: cfg.YCM.ClientSecret, HTTPClient: httpx.NewClient(httpx.ClientOptions{})})
-		if err != nil {
-			return s, err
+	guarded := func(t config.Tuning) guard.Options {
+		retries := r.Retries
+		if retries == 0 {
+			retries = -1 // guard's zero is its default
 		}
-		s.YCM = c
+		return guard.Options{Retries: retries, BreakerFailures: r.BreakerFailures, BreakerOpen: r.BreakerOpen,
+			CacheTTL: t.CacheTTL, CacheSize: r.CacheSize, Log: log}
 	}
-	if cfg.CRM.Enabled() {
-		c, err := crmclient.New(crmclient.Config{BaseURL: cfg.CRM.BaseURL, Login: cfg.CRM.Login,
-			Password: cfg.CRM.Password, CorpID: cfg.CRM.CorpID, HTTPClient: httpx.NewClient(httpx.ClientOptions{})})
+	if c := cfg.U8; c.Enabled() {
+		u8, err := u8client.New(u8client.Config{BaseURL: c.BaseURL, FromAccount: c.FromAccount,
+			ToAccount: c.ToAccount, AppKey: c.AppKey, AppSecret: c.AppSecret,
+			DSSequence: c.DSSequence, HTTPClient: httpClient(customer.U8, c.Tuning)})
 		if err != nil {
 			return s, err
 		}
-		s.CRM = c
+		s.U8 = guard.U8(u8, guarded(c.Tuning))
+	}
+	if c := cfg.YCM; c.Enabled() {
+		ycm, err := ycmclient.New(ycmclient.Config{BaseURL: c.BaseURL, ClientID: c.ClientID,
+			ClientSecret: c.ClientSecret, HTTPClient: httpClient(customer.YCM, c.Tuning)})
+		if err != nil {
+			return s, err
+		}
+		s.YCM = guard.YCM(ycm, guarded(c.Tuning))
+	}
+	if c := cfg.CRM; c.Enabled() {
+		crm, err := crmclient.New(crmclient.Config{BaseURL: c.BaseURL, Login: c.Login,
+			Password: c.Password, CorpID: c.CorpID, HTTPClient: httpClient(customer.CRM, c.Tuning)})
+		if err != nil {
+			return s, err
+		}
+		s.CRM = guard.CRM(crm, guarded(c.Tuning))
 	}
 	return s, nil
 }

@@ -247,7 +247,10 @@ func (s *Service) Statuses() []*SourceStatus {
 		st := s.health[src].status()
 		st.Source = src
 		st.Enabled = s.Enabled(src)
-		if !st.Enabled {
+		if cr, ok := s.getter(src).(CircuitReporter); ok {
+			st.Circuit = cr.Circuit()
+		}
+		if !st.Enabled || st.Circuit == "OPEN" {
 			st.Healthy = false
 		}
 		out = append(out, st)

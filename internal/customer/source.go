@@ -50,3 +50,9 @@ type CRMSource interface {
 	NameFinder
 	ContactLister
 }
+
+// CircuitReporter is implemented by sources behind a circuit breaker: its
+// state is CLOSED, OPEN or HALF_OPEN.
+type CircuitReporter interface {
+	Circuit() string
+}
