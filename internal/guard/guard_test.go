@@ -752,6 +752,19 @@ func breakerOptions() Options {
 	return Options{Retries: -1, BreakerFailures: 3, BreakerOpen: 100 * time.Millisecond}
 }
 
+// tripBreaker fails three calls for key (the fake must be failing), checks
+// the circuit opened, and waits until it lets a probe through.
+func tripBreaker(t *testing.T, s *Source, key string) {
+	t.Helper()
+	for range 3 {
+		s.Get(context.Background(), key)
+	}
+	if got := s.Circuit(); got != "OPEN" {
+		t.Fatalf("Circuit() = %s, want OPEN", got)
+	}
+	time.Sleep(150 * time.Millisecond)
+}
+
 func TestBreakerOpensAndRecovers(t *testing.T) {
 	f := newFake(customer.CRM)
 	f.setAlways(upstream(customer.CRM, customer.ReasonUnavailable))
@@ -801,13 +814,7 @@ func TestBreakerFailedProbeReopens(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setAlways(upstream(customer.U8, customer.ReasonTimeout))
 	s := U8(f, breakerOptions())
-	for range 3 {
-		s.Get(context.Background(), "001")
-	}
-	if got := s.Circuit(); got != "OPEN" {
-		t.Fatalf("Circuit() = %s, want OPEN", got)
-	}
-	time.Sleep(150 * time.Millisecond)
+	tripBreaker(t, s, "001")
 	if _, err := s.Get(context.Background(), "001"); err == nil {
 		t.Fatal("probe succeeded, want TIMEOUT")
 	}
@@ -883,13 +890,7 @@ func TestBreakerRecoversAfterPanickingProbe(t *testing.T) {
 	f := newFake(customer.YCM)
 	f.setAlways(upstream(customer.YCM, customer.ReasonUnavailable))
 	s := YCM(f, breakerOptions())
-	for range 3 {
-		s.Get(context.Background(), "1")
-	}
-	if got := s.Circuit(); got != "OPEN" {
-		t.Fatalf("Circuit() = %s, want OPEN", got)
-	}
-	time.Sleep(150 * time.Millisecond)
+	tripBreaker(t, s, "1")
 	f.setScript(errPanic) // the half-open probe panics
 	f.setAlways(nil)      // and then the vendor answers
 	_, err := s.Get(context.Background(), "1")
