@@ -46,6 +46,8 @@ type Options struct {
 	// CacheSize bounds each of the source's caches (default 10000).
 	CacheTTL  time.Duration
 	CacheSize int
+	// Remote, when set, is the cache level shared with other replicas.
+	Remote Remote
 	// Log receives circuit changes; nil discards them.
 	Log *slog.Logger
 	// Now is the cache's clock; nil means time.Now.
@@ -107,9 +109,9 @@ func newGuard(src customer.Source, o Options) *Guard {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	g := &Guard{src: src, o: o, budget: &budget{tokens: float64(o.RetryBurst), max: float64(o.RetryBurst), ratio: o.RetryRatio}}
-	g.byKey = newCache[*customer.Customer](o.CacheSize, o.CacheTTL, o.Now)
-	g.byName = newCache[[]*customer.Customer](o.CacheSize, o.CacheTTL, o.Now)
-	g.contacts = newCache[[]customer.CRMContact](o.CacheSize, o.CacheTTL, o.Now)
+	g.byKey = newCache[*customer.Customer](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":get:")
+	g.byName = newCache[[]*customer.Customer](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":name:")
+	g.contacts = newCache[[]customer.CRMContact](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":contacts:")
 	failures := uint32(o.BreakerFailures)
 	g.breaker = gobreaker.NewTwoStepCircuitBreaker[any](gobreaker.Settings{
 		Name:        string(src),

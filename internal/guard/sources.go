@@ -59,7 +59,7 @@ func (s *Source) FindByName(ctx context.Context, name string) ([]*customer.Custo
 		return s.finder.FindByName(ctx, name)
 	})
 	if err == nil {
-		s.remember(cs)
+		s.remember(ctx, cs)
 	}
 	return cs, err
 }
@@ -90,27 +90,29 @@ func (s *Source) List(ctx context.Context, q customer.ListQuery) (*customer.Page
 		return nil, err
 	}
 	p := v.(*customer.Page)
-	s.remember(p.Customers)
+	s.remember(ctx, p.Customers)
 	return p, nil
 }
 
 // remember caches records by key as a lookup by key would have.
-func (s *Source) remember(cs []*customer.Customer) {
-	if !s.prime {
+func (s *Source) remember(ctx context.Context, cs []*customer.Customer) {
+	if !s.prime || s.byKey == nil {
 		return
 	}
+	byKey := make(map[string]*customer.Customer, len(cs))
 	for _, c := range cs {
 		if c != nil {
-			s.byKey.put(c.SourceID, c, nil)
+			byKey[c.SourceID] = c
 		}
 	}
+	s.byKey.putMany(ctx, byKey, nil)
 }
 
 // cached answers from c when it can, else makes one coalesced, protected
 // call and caches its answer: a value, or "not found". Failures are never
 // cached.
 func cached[V any](ctx context.Context, g *Guard, c *cache[V], op, key string, fn func(context.Context) (V, error)) (V, error) {
-	if e, ok := c.get(key); ok {
+	if e, ok := c.get(ctx, key); ok {
 		g.hits.Add(1)
 		return e.v, e.err
 	}
@@ -126,12 +128,12 @@ func cached[V any](ctx context.Context, g *Guard, c *cache[V], op, key string, f
 	var zero V
 	switch {
 	case customer.IsNotFound(err):
-		c.put(key, zero, err)
+		c.put(ctx, key, zero, err)
 		return zero, err
 	case err != nil:
 		return zero, err
 	}
 	out := v.(V)
-	c.put(key, out, nil)
+	c.put(ctx, key, out, nil)
 	return out, nil
 }

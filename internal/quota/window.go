@@ -141,6 +141,26 @@ func (w *Window) book(now time.Time, limit time.Duration) (time.Time, bool) {
 	return turn, true
 }
 
+// Fill books the whole quota now, as if N calls had just been made: the
+// next turn comes a span later. A replica that loses the shared quota
+// calls it before going on alone, because it cannot know how much of the
+// current window the others have spent.
+func (w *Window) Fill() {
+	now := w.now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for range w.rate.N {
+		w.turns = append(w.turns, later(now, w.lastTurn()))
+	}
+}
+
+func (w *Window) lastTurn() time.Time {
+	if len(w.turns) == 0 {
+		return time.Time{}
+	}
+	return w.turns[len(w.turns)-1]
+}
+
 // release gives a booked turn back. Turns booked after it stay valid: one
 // call fewer never fills a window.
 func (w *Window) release(turn time.Time) {

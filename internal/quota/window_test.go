@@ -135,3 +135,13 @@ func TestTakeGivesBackOnCancel(t *testing.T) {
 		t.Fatalf("%d turns booked after the waiter left, want 1", n)
 	}
 }
+
+func TestFillSpendsTheWindow(t *testing.T) {
+	w := NewWindow(Rate{N: 3, Per: time.Second}, nil)
+	w.Fill()
+	now := w.now()
+	turn, ok := w.book(now, 0)
+	if ok || turn.Sub(now) < time.Second {
+		t.Fatalf("after Fill the next turn is %v away (booked %v), want a whole span", turn.Sub(now), ok)
+	}
+}

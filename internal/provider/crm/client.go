@@ -61,6 +61,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for the session's age; nil means time.Now.
 	Now func() time.Time
+	// Shared, when set, keeps the login session with the other replicas (one
+	// login session for all); nil keeps it in this process.
+	Shared session.Shared
 }
 
 // String describes cfg with the password masked, so that printing a
@@ -107,6 +110,7 @@ func New(cfg Config) (*Client, error) {
 		c.now = time.Now
 	}
 	c.session = session.New(customer.CRM, c.newSession, c.now)
+	c.session.Share(cfg.Shared)
 	return c, nil
 }
 

@@ -19,11 +19,23 @@ import (
 // Fetch obtains a new credential and how long it may be used.
 type Fetch func(ctx context.Context) (value string, useFor time.Duration, err error)
 
+// Shared keeps a credential where every replica of the gateway finds it,
+// so that the replicas hold one credential between them (vital for the
+// CRM, where each login ends the previous session).
+type Shared interface {
+	// Obtain returns a credential other than stale and how long it may
+	// be used: the one another replica holds when it is fresh, else one
+	// from fetch, fetched while holding the replicas' lock and kept for
+	// the others.
+	Obtain(ctx context.Context, stale string, fetch Fetch) (string, time.Duration, error)
+}
+
 // Cache is one shared credential. It is safe for concurrent use.
 type Cache struct {
 	source customer.Source
 	fetch  Fetch
 	now    func() time.Time
+	shared Shared // nil: this process alone
 
 	mu     sync.Mutex
 	value  string
@@ -48,6 +60,10 @@ func New(source customer.Source, fetch Fetch, now func() time.Time) *Cache {
 	}
 	return &Cache{source: source, fetch: fetch, now: now}
 }
+
+// Share makes the Cache obtain its credential through s (nil: fetch it
+// alone). Call it before the Cache is used.
+func (c *Cache) Share(s Shared) { c.shared = s }
 
 // Get returns the credential, fetching one when there is none or it is
 // due for renewal.
@@ -75,7 +91,11 @@ func (c *Cache) Renew(ctx context.Context, stale string) (string, error) {
 
 		if lead {
 			var useFor time.Duration
-			f.value, useFor, f.err = c.fetch(ctx)
+			if c.shared != nil {
+				f.value, useFor, f.err = c.shared.Obtain(ctx, stale, c.fetch)
+			} else {
+				f.value, useFor, f.err = c.fetch(ctx)
+			}
 			f.abandoned = f.err != nil && ctx.Err() != nil
 			c.mu.Lock()
 			if f.err == nil {

@@ -45,6 +45,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for token expiry; nil means time.Now.
 	Now func() time.Time
+	// Shared, when set, keeps the token with the other replicas (one
+	// token for all); nil keeps it in this process.
+	Shared session.Shared
 }
 
 // String shows the configuration with the app key and secret masked, so
@@ -104,6 +107,7 @@ func New(cfg Config) (*Client, error) {
 		c.now = time.Now
 	}
 	c.token = session.New(customer.U8, c.newToken, c.now)
+	c.token.Share(cfg.Shared)
 	return c, nil
 }
 

@@ -61,6 +61,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for token expiry; nil means time.Now.
 	Now func() time.Time
+	// Shared, when set, keeps the access token with the other replicas (one
+	// token for all); nil keeps it in this process.
+	Shared session.Shared
 }
 
 // Client talks to one YCM account. It is safe for concurrent use and
@@ -94,11 +97,9 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
-	return &Client{
-		base: base,
-		http: cfg.HTTPClient,
-		auth: newAuth(base+tokenPath, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient, cfg.Now),
-	}, nil
+	a := newAuth(base+tokenPath, cfg.ClientID, cfg.ClientSecret, cfg.HTTPClient, cfg.Now)
+	a.tokens.Share(cfg.Shared)
+	return &Client{base: base, http: cfg.HTTPClient, auth: a}, nil
 }
 
 // Get returns the customer with the given customerId. key must be a
