@@ -5,7 +5,7 @@ PKGS     ?= ./...
 # -race needs cgo; the machine's gcc provides it.
 TESTFLAGS ?= -race -count=1 -timeout 8m
 
-.PHONY: run test fmt-check vet build sim generate lint clean help
+.PHONY: run test test-deps fmt-check vet build sim generate lint clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,8 +13,11 @@ help: ## list the targets
 run: ## demo mode: the gateway on the built-in simulators, IDE at http://127.0.0.1:8080/
 	$(GO) run . serve
 
-test: fmt-check vet ## every test: gofmt, go vet, go test -race
-	$(GO) test $(TESTFLAGS) $(PKGS)
+test: fmt-check vet test-deps ## every test: gofmt, go vet, go test -race (Redis tests on a private redis-server)
+	CUSTGRAPH_REQUIRE_REDIS=1 $(GO) test $(TESTFLAGS) $(PKGS)
+
+test-deps: ## install what the tests need beyond Go (Debian's redis-server, as root)
+	@sh scripts/ensure-redis
 
 fmt-check: ## fail when a Go file is not gofmt-formatted
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*')); \
