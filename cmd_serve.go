@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/go-chi/chi/v5"
@@ -20,9 +23,11 @@ import (
 	"custgraph/internal/httpx"
 	"custgraph/internal/loader"
 	crmclient "custgraph/internal/provider/crm"
+	"custgraph/internal/provider/session"
 	u8client "custgraph/internal/provider/u8"
 	ycmclient "custgraph/internal/provider/ycm"
 	"custgraph/internal/quota"
+	"custgraph/internal/shared"
 	"custgraph/internal/sim"
 	crmsim "custgraph/internal/sim/crm"
 	u8sim "custgraph/internal/sim/u8"
@@ -51,22 +56,41 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	log.Info("configuration", "config", cfg.String())
 
+	// Background work stops with serve, before what it uses is closed.
+	bg, stopBG := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	var store *shared.Store
+	defer func() {
+		stopBG()
+		background.Wait()
+		if store != nil {
+			_ = store.Close()
+		}
+	}()
+
+	// Shared state, when replicas share Redis.
+	if cfg.Redis.URL != "" {
+		store, err = shared.Open(shared.Options{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, Log: log.With("component", "redis")})
+		if err != nil {
+			return err
+		}
+		background.Go(func() { store.Run(bg) })
+	}
+
 	// Upstreams, the service and its background work.
-	sources, err := buildSources(cfg, log)
+	sources, err := buildSources(cfg, store, log)
 	if err != nil {
 		return err
 	}
 	svc := customer.NewService(sources, customer.ServiceOptions{})
-	bg, stopBG := context.WithCancel(ctx)
-	defer stopBG()
-	go svc.Run(bg)
+	background.Go(func() { svc.Run(bg) })
 
 	// HTTP.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	h := newRouter(svc, cfg, log)
+	h := newRouter(svc, cfg, store, log)
 	log.Info("custgraph serving", "addr", "http://"+ln.Addr().String()+"/", "graphql", "http://"+ln.Addr().String()+"/graphql")
 	fmt.Fprintf(stdout, "custgraph: GraphQL IDE at http://%s/\n", ln.Addr())
 	return serveUntil(ctx, ln, h, log)
@@ -101,30 +125,45 @@ func useDemo(cfg *config.Config, base string) {
 
 // buildSources makes one client per configured upstream, each with its
 // own tuned HTTP client paced to the vendor's quota, behind a guard
-// (cache, coalescing, retries, circuit breaker). An unconfigured upstream
-// stays nil (disabled).
-func buildSources(cfg *config.Config, log *slog.Logger) (customer.Sources, error) {
+// (cache, coalescing, retries, circuit breaker). With a store, quotas,
+// credentials and the cache are shared with the other replicas. An
+// unconfigured upstream stays nil (disabled).
+func buildSources(cfg *config.Config, store *shared.Store, log *slog.Logger) (customer.Sources, error) {
 	var s customer.Sources
 	r := cfg.Resilience
 	httpClient := func(src customer.Source, t config.Tuning) *http.Client {
 		o := httpx.ClientOptions{Timeout: t.Timeout, MaxConns: t.MaxConns, Source: src, MaxWait: r.QuotaMaxWait}
-		if !t.RateLimit.Off && t.RateLimit.N > 0 {
+		switch {
+		case t.RateLimit.Off || t.RateLimit.N <= 0:
+		case store != nil:
+			o.Limiter = shared.NewLimiter(store, strings.ToLower(string(src)), t.RateLimit, cfg.Redis.Replicas)
+		default:
 			o.Limiter = quota.NewWindow(t.RateLimit, nil)
 		}
 		return httpx.NewClient(o)
+	}
+	credential := func(src customer.Source, identity ...string) session.Shared {
+		if store == nil {
+			return nil
+		}
+		return shared.NewCredential(store, strings.ToLower(string(src)), strings.Join(identity, "\x00"))
 	}
 	guarded := func(t config.Tuning) guard.Options {
 		retries := r.Retries
 		if retries == 0 {
 			retries = -1 // guard's zero is its default
 		}
-		return guard.Options{Retries: retries, BreakerFailures: r.BreakerFailures, BreakerOpen: r.BreakerOpen,
+		o := guard.Options{Retries: retries, BreakerFailures: r.BreakerFailures, BreakerOpen: r.BreakerOpen,
 			CacheTTL: t.CacheTTL, CacheSize: r.CacheSize, Log: log}
+		if store != nil {
+			o.Remote = shared.NewCache(store)
+		}
+		return o
 	}
 	if c := cfg.U8; c.Enabled() {
 		u8, err := u8client.New(u8client.Config{BaseURL: c.BaseURL, FromAccount: c.FromAccount,
-			ToAccount: c.ToAccount, AppKey: c.AppKey, AppSecret: c.AppSecret,
-			DSSequence: c.DSSequence, HTTPClient: httpClient(customer.U8, c.Tuning)})
+			ToAccount: c.ToAccount, AppKey: c.AppKey, AppSecret: c.AppSecret, DSSequence: c.DSSequence,
+			HTTPClient: httpClient(customer.U8, c.Tuning), Shared: credential(customer.U8, c.BaseURL, c.FromAccount, c.ToAccount, c.AppKey)})
 		if err != nil {
 			return s, err
 		}
@@ -132,7 +171,8 @@ func buildSources(cfg *config.Config, log *slog.Logger) (customer.Sources, error
 	}
 	if c := cfg.YCM; c.Enabled() {
 		ycm, err := ycmclient.New(ycmclient.Config{BaseURL: c.BaseURL, ClientID: c.ClientID,
-			ClientSecret: c.ClientSecret, HTTPClient: httpClient(customer.YCM, c.Tuning)})
+			ClientSecret: c.ClientSecret, HTTPClient: httpClient(customer.YCM, c.Tuning),
+			Shared: credential(customer.YCM, c.BaseURL, c.ClientID)})
 		if err != nil {
 			return s, err
 		}
@@ -140,7 +180,8 @@ func buildSources(cfg *config.Config, log *slog.Logger) (customer.Sources, error
 	}
 	if c := cfg.CRM; c.Enabled() {
 		crm, err := crmclient.New(crmclient.Config{BaseURL: c.BaseURL, Login: c.Login,
-			Password: c.Password, CorpID: c.CorpID, HTTPClient: httpClient(customer.CRM, c.Tuning)})
+			Password: c.Password, CorpID: c.CorpID, HTTPClient: httpClient(customer.CRM, c.Tuning),
+			Shared: credential(customer.CRM, c.BaseURL, c.Login, c.CorpID)})
 		if err != nil {
 			return s, err
 		}
@@ -150,7 +191,7 @@ func buildSources(cfg *config.Config, log *slog.Logger) (customer.Sources, error
 }
 
 // newRouter mounts the endpoints of the contract.
-func newRouter(svc *customer.Service, cfg *config.Config, log *slog.Logger) http.Handler {
+func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, log *slog.Logger) http.Handler {
 	logError := func(ctx context.Context, err error) {
 		// Every error reaching here is redacted at its source (httpx);
 		// the request ID ties it to the client's "internal error".
@@ -158,7 +199,9 @@ func newRouter(svc *customer.Service, cfg *config.Config, log *slog.Logger) http
 			slog.String("err", httpx.RedactText(err.Error())))
 	}
 	gql := graph.NewHandler(&graph.Resolver{Service: svc, SelfDefineLabels: cfg.SelfDefineLabels},
-		graph.HandlerOptions{Introspection: true, LogError: logError})
+		graph.HandlerOptions{Introspection: true, LogError: logError,
+			// Persisted queries live a day unused; in Redis when replicas share it.
+			PersistedQueries: shared.NewPersistedQueries(store, 1000, 24*time.Hour)})
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recoverer)
@@ -170,7 +213,7 @@ func newRouter(svc *customer.Service, cfg *config.Config, log *slog.Logger) http
 	})
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(readiness(svc))
+		_ = json.NewEncoder(w).Encode(readiness(svc, store))
 	})
 	return r
 }
@@ -178,6 +221,7 @@ func newRouter(svc *customer.Service, cfg *config.Config, log *slog.Logger) http
 type readyReport struct {
 	Status  string         `json:"status"`
 	Sources []sourceReport `json:"sources"`
+	Redis   shared.Status  `json:"redis"`
 }
 
 type sourceReport struct {
@@ -188,11 +232,12 @@ type sourceReport struct {
 	LastError string `json:"lastError,omitempty"`
 }
 
-// readiness reports each source. The gateway is ready while it serves: a
-// failing vendor degrades answers (partial results) but must not take the
-// gateway out of a load balancer's rotation.
-func readiness(svc *customer.Service) readyReport {
-	rep := readyReport{Status: "ok"}
+// readiness reports each source and Redis. The gateway is ready while it
+// serves: a failing vendor degrades answers (partial results) and a
+// failing Redis sends it to local state, but neither must take the gateway
+// out of a load balancer's rotation.
+func readiness(svc *customer.Service, store *shared.Store) readyReport {
+	rep := readyReport{Status: "ok", Redis: store.Status()}
 	for _, st := range svc.Statuses() {
 		sr := sourceReport{Source: string(st.Source), Enabled: st.Enabled, Healthy: st.Healthy, Circuit: st.Circuit}
 		if st.LastError != nil {

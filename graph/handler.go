@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -17,6 +18,10 @@ type HandlerOptions struct {
 	// LogError receives every error that is not shown to the client in
 	// full (internal errors, panics) and every upstream failure.
 	LogError func(ctx context.Context, err error)
+	// PersistedQueries, when set, enables automatic persisted queries
+	// (a client sends a query's SHA-256 hash; the full query once, on
+	// PERSISTED_QUERY_NOT_FOUND) stored there.
+	PersistedQueries graphql.Cache[string]
 }
 
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
@@ -30,6 +35,9 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	if o.PersistedQueries != nil {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
 	}
 	srv.SetErrorPresenter(PresentError(o.LogError))
 	srv.SetRecoverFunc(Recover(o.LogError))

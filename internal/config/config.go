@@ -36,6 +36,21 @@ type Config struct {
 	SelfDefineLabels map[int]string
 	// Resilience is how the gateway protects itself and the vendors.
 	Resilience Resilience
+	// Redis is the state replicas share; off when URL is empty.
+	Redis Redis
+}
+
+// Redis is the shared state of many replicas (CUSTGRAPH_REDIS_…).
+type Redis struct {
+	// URL is redis://[:password@]host:port[/db] or rediss://… (TLS).
+	URL string // holds a secret
+	// Timeout bounds one Redis operation (CUSTGRAPH_REDIS_TIMEOUT,
+	// default 250ms): a slower Redis counts as down.
+	Timeout time.Duration
+	// Replicas is how many replicas share the vendor quotas
+	// (CUSTGRAPH_REPLICAS, default 1): while Redis is unreachable each
+	// keeps 1/Replicas of every quota by itself.
+	Replicas int
 }
 
 // Tuning is how one vendor is called (CUSTGRAPH_<SOURCE>_…).
@@ -175,6 +190,17 @@ func Load(getenv func(string) string) (*Config, error) {
 		BreakerOpen:     p.duration("CUSTGRAPH_BREAKER_OPEN", 10*time.Second, false),
 		CacheSize:       p.count("CUSTGRAPH_CACHE_SIZE", 10000, 1),
 	}
+	c.Redis = Redis{
+		URL:      env("CUSTGRAPH_REDIS_URL", ""),
+		Timeout:  p.duration("CUSTGRAPH_REDIS_TIMEOUT", 250*time.Millisecond, false),
+		Replicas: p.count("CUSTGRAPH_REPLICAS", 1, 1),
+	}
+	if c.Redis.URL != "" {
+		u, err := url.Parse(c.Redis.URL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			p.errs = append(p.errs, errors.New("CUSTGRAPH_REDIS_URL must be redis://[:password@]host:port[/db] or rediss://… for TLS"))
+		}
+	}
 	errs = append(errs, p.errs...)
 	if c.U8.Enabled() {
 		errs = append(errs, checkURL("CUSTGRAPH_U8_BASE_URL", c.U8.BaseURL))
@@ -267,6 +293,22 @@ func (p *parser) tuning(src, rate string, conns int, ttl time.Duration) Tuning {
 	}
 }
 
+// redactRedisURL masks the password (and any user name) of a Redis URL.
+func redactRedisURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "***"
+	}
+	creds := ""
+	if u.User != nil {
+		creds = "***@"
+	}
+	return u.Scheme + "://" + creds + u.Host + u.Path
+}
+
 func require(name, value string) error {
 	if value == "" {
 		return fmt.Errorf("%s is required when its source's base URL is set", name)
@@ -329,6 +371,7 @@ func (c *Config) String() string {
 	}{{"u8", c.U8.Tuning}, {"ycm", c.YCM.Tuning}, {"crm", c.CRM.Tuning}} {
 		fmt.Fprintf(&b, " %s_calls={rate_limit=%s timeout=%s max_conns=%d cache_ttl=%s}", t.name, t.t.RateLimit, t.t.Timeout, t.t.MaxConns, t.t.CacheTTL)
 	}
+	fmt.Fprintf(&b, " redis={url=%s timeout=%s replicas=%d}", redactRedisURL(c.Redis.URL), c.Redis.Timeout, c.Redis.Replicas)
 	r := c.Resilience
 	fmt.Fprintf(&b, " resilience={quota_max_wait=%s retries=%d breaker_failures=%d breaker_open=%s cache_size=%d}",
 		r.QuotaMaxWait, r.Retries, r.BreakerFailures, r.BreakerOpen, r.CacheSize)

@@ -64,3 +64,20 @@ func TestResilienceBadValuesNameTheVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisURLIsCheckedAndMasked(t *testing.T) {
+	c, err := Load(envOf(map[string]string{"CUSTGRAPH_REDIS_URL": "rediss://:S3CRET-PW@redis.example.com:6380/2", "CUSTGRAPH_REPLICAS": "3"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Redis.Replicas != 3 || c.Redis.Timeout != 250*time.Millisecond {
+		t.Errorf("redis %+v", c.Redis)
+	}
+	if s := c.String(); strings.Contains(s, "S3CRET-PW") || !strings.Contains(s, "rediss://***@redis.example.com:6380/2") {
+		t.Errorf("String() = %s", s)
+	}
+	_, err = Load(envOf(map[string]string{"CUSTGRAPH_REDIS_URL": "http://:S3CRET-PW@x:1"}))
+	if err == nil || !strings.Contains(err.Error(), "CUSTGRAPH_REDIS_URL") || strings.Contains(err.Error(), "S3CRET-PW") {
+		t.Errorf("bad URL: %v", err)
+	}
+}
