@@ -91,6 +91,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	h := newRouter(svc, cfg, store, log)
+	h.Handle("/metrics", metricsHandler(sources, store))
 	log.Info("custgraph serving", "addr", "http://"+ln.Addr().String()+"/", "graphql", "http://"+ln.Addr().String()+"/graphql")
 	fmt.Fprintf(stdout, "custgraph: GraphQL IDE at http://%s/\n", ln.Addr())
 	return serveUntil(ctx, ln, h, log)
@@ -191,7 +192,7 @@ func buildSources(cfg *config.Config, store *shared.Store, log *slog.Logger) (cu
 }
 
 // newRouter mounts the endpoints of the contract.
-func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, log *slog.Logger) http.Handler {
+func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, log *slog.Logger) chi.Router {
 	logError := func(ctx context.Context, err error) {
 		// Every error reaching here is redacted at its source (httpx);
 		// the request ID ties it to the client's "internal error".

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -223,6 +224,9 @@ func TestReplicasServeThroughARedisOutage(t *testing.T) {
 	if redisOf(p.a) || redisOf(p.b) {
 		t.Error("/readyz says Redis is healthy while it is down")
 	}
+	if m := metrics(t, p.a); !strings.Contains(m, "custgraph_redis_up 0") {
+		t.Error("/metrics does not show Redis down")
+	}
 	for _, l := range []*syncBuffer{p.logA, p.logB} {
 		if n := strings.Count(l.String(), "redis unavailable"); n != 1 {
 			t.Errorf("a replica logged the outage %d times, want once", n)
@@ -239,11 +243,29 @@ func TestReplicasServeThroughARedisOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if m := metrics(t, p.b); !strings.Contains(m, "custgraph_redis_up 1") {
+		t.Error("/metrics does not show Redis back")
+	}
 	for _, l := range []*syncBuffer{p.logA, p.logB} {
 		if !strings.Contains(l.String(), "redis back") {
 			t.Error("a replica did not log Redis's return")
 		}
 	}
+}
+
+// metrics returns the gateway's /metrics text.
+func metrics(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
+	}
+	return b.String()
 }
 
 func maxDuration(ds []time.Duration) time.Duration {

@@ -392,6 +392,10 @@ func TestBreakerOpensOnOutageAndRecovers(t *testing.T) {
 	if recovered > open+2*time.Second {
 		t.Errorf("recovery took %v, want about the breaker's open time %v", recovered, open)
 	}
+	if m := metrics(t, addr); !strings.Contains(m, `custgraph_upstream_circuit{state="CLOSED",vendor="U8"} 1`) ||
+		!strings.Contains(m, `custgraph_upstream_retries_total{vendor="U8"}`) {
+		t.Errorf("/metrics lacks the U8 circuit and retries:\n%s", m)
+	}
 	if !strings.Contains(logs.String(), "circuit OPEN") {
 		t.Errorf("the log does not record the circuit opening:\n%s", logs)
 	}
