@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"custgraph/graph"
 	"custgraph/internal/config"
@@ -32,6 +33,7 @@ import (
 	crmsim "custgraph/internal/sim/crm"
 	u8sim "custgraph/internal/sim/u8"
 	ycmsim "custgraph/internal/sim/ycm"
+	"custgraph/internal/telemetry"
 )
 
 // serve runs the GraphQL gateway until ctx ends.
@@ -77,11 +79,24 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		background.Go(func() { store.Run(bg) })
 	}
 
-	// Upstreams, the service and its background work.
-	sources, err := buildSources(cfg, store, log)
+	// Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set) and metrics.
+	tp, stopTracing, err := telemetry.StartTracing(ctx, getenv, version)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(sctx)
+	}()
+	tel := telemetry.New(tp)
+
+	// Upstreams, the service and its background work.
+	sources, err := buildSources(cfg, store, tel, log)
+	if err != nil {
+		return err
+	}
+	tel.WatchVendors(sources, store)
 	svc := customer.NewService(sources, customer.ServiceOptions{})
 	background.Go(func() { svc.Run(bg) })
 
@@ -90,8 +105,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	h := newRouter(svc, cfg, store, log)
-	h.Handle("/metrics", metricsHandler(sources, store))
+	h := newRouter(svc, cfg, store, tel, log)
 	log.Info("custgraph serving", "addr", "http://"+ln.Addr().String()+"/", "graphql", "http://"+ln.Addr().String()+"/graphql")
 	fmt.Fprintf(stdout, "custgraph: GraphQL IDE at http://%s/\n", ln.Addr())
 	return serveUntil(ctx, ln, h, log)
@@ -129,11 +143,11 @@ func useDemo(cfg *config.Config, base string) {
 // (cache, coalescing, retries, circuit breaker). With a store, quotas,
 // credentials and the cache are shared with the other replicas. An
 // unconfigured upstream stays nil (disabled).
-func buildSources(cfg *config.Config, store *shared.Store, log *slog.Logger) (customer.Sources, error) {
+func buildSources(cfg *config.Config, store *shared.Store, obs httpx.Observer, log *slog.Logger) (customer.Sources, error) {
 	var s customer.Sources
 	r := cfg.Resilience
 	httpClient := func(src customer.Source, t config.Tuning) *http.Client {
-		o := httpx.ClientOptions{Timeout: t.Timeout, MaxConns: t.MaxConns, Source: src, MaxWait: r.QuotaMaxWait}
+		o := httpx.ClientOptions{Timeout: t.Timeout, MaxConns: t.MaxConns, Source: src, MaxWait: r.QuotaMaxWait, Observer: obs}
 		switch {
 		case t.RateLimit.Off || t.RateLimit.N <= 0:
 		case store != nil:
@@ -192,7 +206,7 @@ func buildSources(cfg *config.Config, store *shared.Store, log *slog.Logger) (cu
 }
 
 // newRouter mounts the endpoints of the contract.
-func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, log *slog.Logger) chi.Router {
+func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, tel *telemetry.Telemetry, log *slog.Logger) http.Handler {
 	logError := func(ctx context.Context, err error) {
 		// Every error reaching here is redacted at its source (httpx);
 		// the request ID ties it to the client's "internal error".
@@ -203,9 +217,11 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, l
 		graph.HandlerOptions{Introspection: true, LogError: logError,
 			// Persisted queries live a day unused; in Redis when replicas share it.
 			PersistedQueries: shared.NewPersistedQueries(store, 1000, 24*time.Hour)})
+	gql.Use(tel.GraphQL())
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recoverer)
+	r.Use(middleware.RequestID, accessLog(log), recoverer(log))
+	r.Handle("/metrics", tel.Handler())
 	r.With(loader.Middleware(svc, loader.Options{})).Handle("/graphql", gql)
 	r.Get("/", playground.Handler("custgraph", "/graphql"))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -216,7 +232,10 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, l
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(readiness(svc, store))
 	})
-	return r
+	// The inbound span of every request, named by its route; the trace
+	// context of a caller (a federated gateway) is continued.
+	return otelhttp.NewHandler(r, "custgraph", otelhttp.WithTracerProvider(tel.TracerProvider()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 }
 
 type readyReport struct {

@@ -38,6 +38,9 @@ type ClientOptions struct {
 	// Limiter, when set, paces every call (logins and token requests
 	// included: vendors count them) to the vendor's quota.
 	Limiter quota.Limiter
+	// Observer, when set, learns of every call and quota wait (metrics,
+	// traces).
+	Observer Observer
 	// MaxWait is the longest a call waits for its turn in the quota;
 	// a call whose turn is further away, or beyond its context's
 	// deadline, fails at once with RATE_LIMITED. Default 10 s.
@@ -73,8 +76,11 @@ func NewClient(o ClientOptions) *http.Client {
 	// the quota (which MaxWait and the caller's deadline bound), so it
 	// is applied inside the pacing rather than as http.Client.Timeout.
 	tr = &bounded{next: tr, timeout: o.Timeout}
+	if o.Observer != nil {
+		tr = &observed{next: tr, src: o.Source, obs: o.Observer}
+	}
 	if o.Limiter != nil {
-		tr = &paced{next: tr, src: o.Source, limiter: o.Limiter, maxWait: o.MaxWait}
+		tr = &paced{next: tr, src: o.Source, limiter: o.Limiter, maxWait: o.MaxWait, obs: o.Observer}
 	}
 	return &http.Client{Transport: tr}
 }
@@ -115,10 +121,16 @@ type paced struct {
 	src     customer.Source
 	limiter quota.Limiter
 	maxWait time.Duration
+	obs     Observer // may be nil
 }
 
 func (p *paced) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := p.limiter.Take(req.Context(), p.maxWait); err != nil {
+	start := time.Now()
+	err := p.limiter.Take(req.Context(), p.maxWait)
+	if p.obs != nil {
+		p.obs.QuotaWait(p.src, time.Since(start), errors.Is(err, quota.ErrExceeded))
+	}
+	if err != nil {
 		if req.Body != nil {
 			_ = req.Body.Close() // a RoundTripper always closes the body
 		}

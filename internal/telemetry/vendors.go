@@ -1,24 +1,18 @@
-package main
+package telemetry
 
 import (
-	"net/http"
-
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"custgraph/internal/customer"
 	"custgraph/internal/guard"
 	"custgraph/internal/shared"
 )
 
-// metricsHandler serves Prometheus metrics read from the state the
-// gateway keeps anyway: each vendor's circuit and cache counters, Redis's
-// health, and the Go runtime.
-func metricsHandler(sources customer.Sources, store *shared.Store) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+// WatchVendors adds the series read from the state the guards and the
+// Redis store keep anyway: each vendor's circuit and cache counters, and
+// Redis's health.
+func (t *Telemetry) WatchVendors(sources customer.Sources, store *shared.Store) {
+	t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "custgraph_redis_up",
 		Help: "1 while the replicas' shared state in Redis is in use, 0 while Redis is unreachable or not configured.",
 	}, func() float64 { return boolFloat(store.Healthy()) }))
@@ -36,13 +30,13 @@ func metricsHandler(sources customer.Sources, store *shared.Store) http.Handler 
 	for src, g := range guards {
 		labels := prometheus.Labels{"vendor": string(src)}
 		for _, state := range []string{"CLOSED", "OPEN", "HALF_OPEN"} {
-			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "custgraph_upstream_circuit", Help: "1 for the vendor circuit's current state.",
 				ConstLabels: prometheus.Labels{"vendor": string(src), "state": state},
 			}, func() float64 { return boolFloat(g.Circuit() == state) }))
 		}
 		counter := func(name, help string, read func(guard.Stats) int64) {
-			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+			t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
 				func() float64 { return float64(read(g.Stats())) }))
 		}
 		counter("custgraph_cache_hits_total", "Lookups by id, name or contacts answered from the cache.", func(s guard.Stats) int64 { return s.CacheHits })
@@ -50,7 +44,6 @@ func metricsHandler(sources customer.Sources, store *shared.Store) http.Handler 
 		counter("custgraph_upstream_coalesced_total", "Vendor calls saved by sharing an identical call in flight.", func(s guard.Stats) int64 { return s.Coalesced })
 		counter("custgraph_upstream_retries_total", "Vendor calls made again after a transient failure.", func(s guard.Stats) int64 { return s.Retries })
 	}
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 func boolFloat(b bool) float64 {
