@@ -18,7 +18,9 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"custgraph/graph"
+	"custgraph/internal/auth"
 	"custgraph/internal/config"
+	"custgraph/internal/cors"
 	"custgraph/internal/customer"
 	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
@@ -105,10 +107,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	h := newRouter(svc, cfg, store, tel, log)
+	h, err := newRouter(svc, cfg, store, tel, log)
+	if err != nil {
+		return err
+	}
 	log.Info("custgraph serving", "addr", "http://"+ln.Addr().String()+"/", "graphql", "http://"+ln.Addr().String()+"/graphql")
 	fmt.Fprintf(stdout, "custgraph: GraphQL IDE at http://%s/\n", ln.Addr())
-	return serveUntil(ctx, ln, h, log)
+	e := cfg.Edge
+	return serveUntil(ctx, ln, h, log, serverTimeouts{readHeader: e.ReadHeaderTimeout, read: e.ReadTimeout,
+		write: e.WriteTimeout, idle: e.IdleTimeout, grace: e.ShutdownGrace})
 }
 
 // startDemoSim serves the simulators on a free loopback port. The CRM
@@ -122,7 +129,7 @@ func startDemoSim(ctx context.Context, log *slog.Logger) (string, func(), error)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := serveUntil(ctx, ln, sim.New(sim.Options{}), log.With("component", "sim")); err != nil {
+		if err := serveUntil(ctx, ln, sim.New(sim.Options{}), log.With("component", "sim"), defaultTimeouts); err != nil {
 			log.Error("simulators stopped", "err", err)
 		}
 	}()
@@ -206,7 +213,12 @@ func buildSources(cfg *config.Config, store *shared.Store, obs httpx.Observer, l
 }
 
 // newRouter mounts the endpoints of the contract.
-func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, tel *telemetry.Telemetry, log *slog.Logger) http.Handler {
+func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, tel *telemetry.Telemetry, log *slog.Logger) (http.Handler, error) {
+	e := cfg.Edge
+	authn, err := newAuthenticator(e, log)
+	if err != nil {
+		return nil, err
+	}
 	logError := func(ctx context.Context, err error) {
 		// Every error reaching here is redacted at its source (httpx);
 		// the request ID ties it to the client's "internal error".
@@ -214,16 +226,15 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 			slog.String("err", httpx.RedactText(err.Error())))
 	}
 	gql := graph.NewHandler(&graph.Resolver{Service: svc, SelfDefineLabels: cfg.SelfDefineLabels},
-		graph.HandlerOptions{Introspection: true, LogError: logError,
+		graph.HandlerOptions{Introspection: e.Introspection, LogError: logError,
 			// Persisted queries live a day unused; in Redis when replicas share it.
 			PersistedQueries: shared.NewPersistedQueries(store, 1000, 24*time.Hour)})
+	gql.SetDisableSuggestion(!e.FieldSuggestions)
 	gql.Use(tel.GraphQL())
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, accessLog(log), recoverer(log))
-	r.Handle("/metrics", tel.Handler())
-	r.With(loader.Middleware(svc, loader.Options{})).Handle("/graphql", gql)
-	r.Get("/", playground.Handler("custgraph", "/graphql"))
+	// Open: probes must work without credentials.
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -232,10 +243,44 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(readiness(svc, store))
 	})
+	switch e.Metrics {
+	case "open":
+		r.Handle("/metrics", tel.Handler())
+	case "auth":
+		r.With(authn.Middleware).Handle("/metrics", tel.Handler())
+	}
+	if e.IDE {
+		// The page is static; its queries go to /graphql with the same
+		// credentials as any client's (its headers editor).
+		r.Get("/", playground.Handler("custgraph", "/graphql"))
+	}
+	// /graphql: CORS outside authentication (preflights carry no
+	// credentials, and a browser must be able to read a 401), then the
+	// per-client rate, the whole-request deadline and the loaders.
+	r.With(cors.New(e.CORSOrigins), authn.Middleware, notePrincipal, clientRate(e.ClientRate),
+		deadline(e.RequestTimeout), loader.Middleware(svc, loader.Options{})).Handle("/graphql", gql)
 	// The inbound span of every request, named by its route; the trace
 	// context of a caller (a federated gateway) is continued.
 	return otelhttp.NewHandler(r, "custgraph", otelhttp.WithTracerProvider(tel.TracerProvider()),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })), nil
+}
+
+// newAuthenticator builds client authentication from the configuration;
+// its errors name the variables, never a key or secret.
+func newAuthenticator(e config.Edge, log *slog.Logger) (*auth.Authenticator, error) {
+	o := auth.Options{APIKeys: e.APIKeys, OnFailure: func(r *http.Request, err error) {
+		log.LogAttrs(r.Context(), slog.LevelInfo, "authentication refused",
+			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("reason", err.Error()))
+	}}
+	if e.JWTSecret != "" || e.JWKSFile != "" {
+		o.JWT = &auth.JWTOptions{HS256Secret: []byte(e.JWTSecret), JWKSFile: e.JWKSFile, Issuer: e.JWTIssuer,
+			Audience: e.JWTAudience, Leeway: 30 * time.Second}
+	}
+	a, err := auth.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("client authentication (CUSTGRAPH_API_KEYS, CUSTGRAPH_JWT_*): %w", err)
+	}
+	return a, nil
 }
 
 type readyReport struct {

@@ -61,16 +61,30 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	log.Info("simulators serving", "u8", base+"/u8", "ycm", base+"/ycm", "crm", base+"/crm",
 		"stats", base+"/_sim/stats", "crm_rate_limit", rate.String())
 	fmt.Fprintf(stdout, "U8:  %s/u8\nYCM: %s/ycm\nCRM: %s/crm\n", base, base, base)
-	return serveUntil(ctx, ln, s, log)
+	return serveUntil(ctx, ln, s, log, defaultTimeouts)
 }
 
-// serveUntil serves h on ln until ctx ends, then shuts down gracefully,
-// letting requests in flight finish for up to shutdownGrace.
-func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+// serverTimeouts bound the HTTP server's connections.
+type serverTimeouts struct {
+	readHeader, read, write, idle time.Duration
+	// grace bounds how long requests in flight may take at shutdown.
+	grace time.Duration
+}
+
+// defaultTimeouts are the simulators' (the gateway's come from its
+// configuration).
+var defaultTimeouts = serverTimeouts{readHeader: 10 * time.Second, idle: 2 * time.Minute, grace: 15 * time.Second}
+
+// serveUntil serves h on ln until ctx ends, then shuts down gracefully:
+// it stops accepting and lets requests in flight finish for up to
+// to.grace.
+func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, to serverTimeouts) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: to.readHeader,
+		ReadTimeout:       to.read,
+		WriteTimeout:      to.write,
+		IdleTimeout:       to.idle,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -80,8 +94,8 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *slog.
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	log.Info("shutting down: finishing requests in flight", "grace", to.grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), to.grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -92,5 +106,3 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *slog.
 	return nil
 }
 
-// shutdownGrace bounds how long requests in flight may take at shutdown.
-const shutdownGrace = 15 * time.Second

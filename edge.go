@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
 
+	"custgraph/internal/auth"
 	"custgraph/internal/httpx"
+	"custgraph/internal/quota"
 )
 
 // accessLog writes one line per request: request ID, method, path (never
@@ -42,7 +45,7 @@ type principalSink struct{}
 func notePrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := r.Context().Value(principalSink{}).(*string); ok {
-			*p = principalOf(r.Context())
+			*p = auth.Principal(r.Context())
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -83,5 +86,34 @@ func writeError(w http.ResponseWriter, status int, code, msg, requestID string) 
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": ext}}})
 }
 
-// principalOf is replaced by auth.Principal once authentication lands.
-var principalOf = func(context.Context) string { return "" }
+// clientRate bounds each client's requests (by principal when
+// authenticated, else by address) with a sliding window; beyond it the
+// answer is 429 with a GraphQL-shaped error and Retry-After.
+func clientRate(r quota.Rate) func(http.Handler) http.Handler {
+	if r.Off || r.N <= 0 {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	return httprate.Limit(r.N, r.Per,
+		httprate.WithKeyFuncs(func(req *http.Request) (string, error) {
+			if p := auth.Principal(req.Context()); p != "" {
+				return p, nil
+			}
+			return httprate.KeyByIP(req)
+		}),
+		httprate.WithLimitHandler(func(w http.ResponseWriter, req *http.Request) {
+			writeError(w, http.StatusTooManyRequests, "RATE_LIMITED",
+				fmt.Sprintf("more than %d requests per %s from this client", r.N, r.Per), middleware.GetReqID(req.Context()))
+		}))
+}
+
+// deadline bounds one whole request: resolvers and vendor calls see it
+// through their context.
+func deadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}

@@ -38,6 +38,49 @@ type Config struct {
 	Resilience Resilience
 	// Redis is the state replicas share; off when URL is empty.
 	Redis Redis
+	// Edge is how the gateway meets its clients.
+	Edge Edge
+}
+
+// Edge holds the knobs of the client side: authentication, exposure,
+// per-client rate and the HTTP server's timeouts.
+type Edge struct {
+	// APIKeys (CUSTGRAPH_API_KEYS, comma-separated) are accepted as
+	// "Authorization: Bearer <key>" or "X-API-Key: <key>".
+	APIKeys []string // secrets
+	// JWT validation: an HS256 secret (CUSTGRAPH_JWT_HS256_SECRET) or a
+	// JWKS file of RS256/ES256 keys (CUSTGRAPH_JWT_JWKS_FILE), with
+	// optional issuer and audience checks.
+	JWTSecret   string // secret
+	JWKSFile    string
+	JWTIssuer   string
+	JWTAudience string
+	// Metrics is who may read /metrics (CUSTGRAPH_METRICS): open
+	// (default), auth (the same credentials as /graphql) or off.
+	Metrics string
+	// CORSOrigins (CUSTGRAPH_CORS_ORIGINS, comma-separated; "*" for any)
+	// may call /graphql from a browser; none by default.
+	CORSOrigins []string
+	// Introspection, FieldSuggestions and IDE (CUSTGRAPH_INTROSPECTION,
+	// CUSTGRAPH_FIELD_SUGGESTIONS, CUSTGRAPH_IDE: on or off) default to on
+	// in demo mode and off otherwise.
+	Introspection, FieldSuggestions, IDE bool
+	// ClientRate bounds requests per client (by principal, else by IP)
+	// (CUSTGRAPH_CLIENT_RATE_LIMIT, default 600/1m; off disables).
+	ClientRate quota.Rate
+	// Server timeouts: reading a request's headers
+	// (CUSTGRAPH_READ_HEADER_TIMEOUT, 5s) and whole body
+	// (CUSTGRAPH_READ_TIMEOUT, 30s), writing the answer
+	// (CUSTGRAPH_WRITE_TIMEOUT, 60s), an idle keep-alive connection
+	// (CUSTGRAPH_IDLE_TIMEOUT, 2m), one whole GraphQL request
+	// (CUSTGRAPH_REQUEST_TIMEOUT, 30s) and the drain at shutdown
+	// (CUSTGRAPH_SHUTDOWN_GRACE, 15s).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, RequestTimeout, ShutdownGrace time.Duration
+}
+
+// Authenticated reports whether clients must present credentials.
+func (e Edge) Authenticated() bool {
+	return len(e.APIKeys) > 0 || e.JWTSecret != "" || e.JWKSFile != ""
 }
 
 // Redis is the shared state of many replicas (CUSTGRAPH_REDIS_…).
@@ -201,6 +244,32 @@ func Load(getenv func(string) string) (*Config, error) {
 			p.errs = append(p.errs, errors.New("CUSTGRAPH_REDIS_URL must be redis://[:password@]host:port[/db] or rediss://… for TLS"))
 		}
 	}
+	demo := c.DemoMode()
+	c.Edge = Edge{
+		APIKeys:           list(getenv("CUSTGRAPH_API_KEYS")),
+		JWTSecret:         env("CUSTGRAPH_JWT_HS256_SECRET", ""),
+		JWKSFile:          env("CUSTGRAPH_JWT_JWKS_FILE", ""),
+		JWTIssuer:         env("CUSTGRAPH_JWT_ISSUER", ""),
+		JWTAudience:       env("CUSTGRAPH_JWT_AUDIENCE", ""),
+		Metrics:           p.choice("CUSTGRAPH_METRICS", "open", "open", "auth", "off"),
+		CORSOrigins:       list(getenv("CUSTGRAPH_CORS_ORIGINS")),
+		Introspection:     p.onOff("CUSTGRAPH_INTROSPECTION", demo),
+		FieldSuggestions:  p.onOff("CUSTGRAPH_FIELD_SUGGESTIONS", demo),
+		IDE:               p.onOff("CUSTGRAPH_IDE", demo),
+		ReadHeaderTimeout: p.duration("CUSTGRAPH_READ_HEADER_TIMEOUT", 5*time.Second, false),
+		ReadTimeout:       p.duration("CUSTGRAPH_READ_TIMEOUT", 30*time.Second, false),
+		WriteTimeout:      p.duration("CUSTGRAPH_WRITE_TIMEOUT", 60*time.Second, false),
+		IdleTimeout:       p.duration("CUSTGRAPH_IDLE_TIMEOUT", 2*time.Minute, false),
+		RequestTimeout:    p.duration("CUSTGRAPH_REQUEST_TIMEOUT", 30*time.Second, false),
+		ShutdownGrace:     p.duration("CUSTGRAPH_SHUTDOWN_GRACE", 15*time.Second, false),
+	}
+	rate := env("CUSTGRAPH_CLIENT_RATE_LIMIT", "600/1m")
+	if c.Edge.ClientRate, err = quota.ParseRate(rate); err != nil {
+		p.errs = append(p.errs, fmt.Errorf("CUSTGRAPH_CLIENT_RATE_LIMIT: %w", err))
+	}
+	if c.Edge.WriteTimeout <= c.Edge.RequestTimeout {
+		p.errs = append(p.errs, fmt.Errorf("CUSTGRAPH_WRITE_TIMEOUT (%s) must be longer than CUSTGRAPH_REQUEST_TIMEOUT (%s), or answers are cut off", c.Edge.WriteTimeout, c.Edge.RequestTimeout))
+	}
 	errs = append(errs, p.errs...)
 	if c.U8.Enabled() {
 		errs = append(errs, checkURL("CUSTGRAPH_U8_BASE_URL", c.U8.BaseURL))
@@ -258,6 +327,48 @@ func (p *parser) duration(name string, def time.Duration, zeroOK bool) time.Dura
 		return def
 	}
 	return d
+}
+
+// onOff reads "on" or "off" (also true/false, 1/0).
+func (p *parser) onOff(name string, def bool) bool {
+	v, ok := p.get(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "on", "true", "1", "yes":
+		return true
+	case "off", "false", "0", "no":
+		return false
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s must be on or off, not %q", name, v))
+	return def
+}
+
+// choice reads one of the given values.
+func (p *parser) choice(name, def string, values ...string) string {
+	v, ok := p.get(name)
+	if !ok {
+		return def
+	}
+	for _, allowed := range values {
+		if strings.EqualFold(v, allowed) {
+			return allowed
+		}
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s must be one of %s, not %q", name, strings.Join(values, ", "), v))
+	return def
+}
+
+// list splits a comma-separated value, dropping empty items.
+func list(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // count reads a whole number of at least least.
@@ -372,6 +483,10 @@ func (c *Config) String() string {
 		fmt.Fprintf(&b, " %s_calls={rate_limit=%s timeout=%s max_conns=%d cache_ttl=%s}", t.name, t.t.RateLimit, t.t.Timeout, t.t.MaxConns, t.t.CacheTTL)
 	}
 	fmt.Fprintf(&b, " redis={url=%s timeout=%s replicas=%d}", redactRedisURL(c.Redis.URL), c.Redis.Timeout, c.Redis.Replicas)
+	e := c.Edge
+	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v client_rate_limit=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
+		len(e.APIKeys), mask(e.JWTSecret), e.JWKSFile, e.JWTIssuer, e.JWTAudience, e.Metrics, strings.Join(e.CORSOrigins, ","),
+		e.Introspection, e.FieldSuggestions, e.IDE, e.ClientRate, e.ReadHeaderTimeout, e.ReadTimeout, e.WriteTimeout, e.IdleTimeout, e.RequestTimeout, e.ShutdownGrace)
 	r := c.Resilience
 	fmt.Fprintf(&b, " resilience={quota_max_wait=%s retries=%d breaker_failures=%d breaker_open=%s cache_size=%d}",
 		r.QuotaMaxWait, r.Retries, r.BreakerFailures, r.BreakerOpen, r.CacheSize)

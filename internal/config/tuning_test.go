@@ -81,3 +81,42 @@ func TestRedisURLIsCheckedAndMasked(t *testing.T) {
 		t.Errorf("bad URL: %v", err)
 	}
 }
+
+func TestEdgeDefaultsFollowDemoMode(t *testing.T) {
+	demo, err := Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := demo.Edge; !e.Introspection || !e.FieldSuggestions || !e.IDE || e.Authenticated() || e.Metrics != "open" ||
+		e.ClientRate != (quota.Rate{N: 600, Per: time.Minute}) || e.RequestTimeout != 30*time.Second || e.ShutdownGrace != 15*time.Second {
+		t.Errorf("demo edge %+v", e)
+	}
+	prod, err := Load(envOf(map[string]string{"CUSTGRAPH_CRM_BASE_URL": "https://crm.example.com", "CUSTGRAPH_CRM_LOGIN": "1",
+		"CUSTGRAPH_CRM_PASSWORD": "p", "CUSTGRAPH_API_KEYS": " k1 ,, k2 ", "CUSTGRAPH_JWT_HS256_SECRET": "JWT-S3CRET"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := prod.Edge; e.Introspection || e.FieldSuggestions || e.IDE || !e.Authenticated() || len(e.APIKeys) != 2 {
+		t.Errorf("production edge %+v", e)
+	}
+	if s := prod.String(); strings.Contains(s, "JWT-S3CRET") || strings.Contains(s, "k1") {
+		t.Errorf("String() shows a secret: %s", s)
+	}
+}
+
+func TestEdgeBadValuesNameTheVariable(t *testing.T) {
+	bad := map[string]string{"CUSTGRAPH_METRICS": "public", "CUSTGRAPH_INTROSPECTION": "maybe", "CUSTGRAPH_CLIENT_RATE_LIMIT": "lots",
+		"CUSTGRAPH_REQUEST_TIMEOUT": "0s", "CUSTGRAPH_IDE": "2"}
+	_, err := Load(envOf(bad))
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+	if _, err := Load(envOf(map[string]string{"CUSTGRAPH_WRITE_TIMEOUT": "10s"})); err == nil || !strings.Contains(err.Error(), "CUSTGRAPH_WRITE_TIMEOUT") {
+		t.Errorf("a write timeout shorter than the request timeout: %v", err)
+	}
+}
