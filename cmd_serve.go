@@ -226,7 +226,7 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 			slog.String("err", httpx.RedactText(err.Error())))
 	}
 	gql := graph.NewHandler(&graph.Resolver{Service: svc, SelfDefineLabels: cfg.SelfDefineLabels},
-		graph.HandlerOptions{Introspection: e.Introspection, LogError: logError,
+		graph.HandlerOptions{Introspection: e.Introspection, LogError: logError, Limits: cfg.Limits,
 			// Persisted queries live a day unused; in Redis when replicas share it.
 			PersistedQueries: shared.NewPersistedQueries(store, 1000, 24*time.Hour)})
 	gql.SetDisableSuggestion(!e.FieldSuggestions)
@@ -256,9 +256,12 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	}
 	// /graphql: CORS outside authentication (preflights carry no
 	// credentials, and a browser must be able to read a 401), then the
-	// per-client rate, the whole-request deadline and the loaders.
+	// per-client rate (so that nobody unknown or over the rate makes us
+	// read a large body), the body limits, the whole-request deadline and
+	// the loaders. Depth, alias, cost and token limits act in the handler,
+	// after parsing and before execution.
 	r.With(cors.New(e.CORSOrigins), authn.Middleware, notePrincipal, clientRate(e.ClientRate),
-		deadline(e.RequestTimeout), loader.Middleware(svc, loader.Options{})).Handle("/graphql", gql)
+		cfg.Limits.Middleware, deadline(e.RequestTimeout), loader.Middleware(svc, loader.Options{})).Handle("/graphql", gql)
 	// The inbound span of every request, named by its route; the trace
 	// context of a caller (a federated gateway) is continued.
 	return otelhttp.NewHandler(r, "custgraph", otelhttp.WithTracerProvider(tel.TracerProvider()),

@@ -105,4 +105,3 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *slog.
 	}
 	return nil
 }
-

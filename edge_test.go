@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -133,5 +134,40 @@ func TestAuthAndExposure(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"principal":"apikey:`) {
 		t.Error("the access log does not name the principal")
+	}
+}
+
+// TestLimitsThroughTheServer: the limits are wired into `serve`: a
+// multi-megabyte body and a too-deep query are refused without any vendor
+// call.
+func TestLimitsThroughTheServer(t *testing.T) {
+	s := startSim(t, sim.Options{Seed: 14, Customers: 10, CRMRate: quota.Rate{Off: true}})
+	addr, _ := start(t, gatewayEnv(s, map[string]string{"CUSTGRAPH_CRM_RATE_LIMIT": "off"}), "serve")
+	// The YCM name index is built in the background at start: let it
+	// finish (one page here) before counting.
+	for deadline := time.Now().Add(10 * time.Second); s.Stats().Calls["ycm GET /dm/open_api/v1/customers"] == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the YCM index was not built")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	s.Reset()
+	big := `{"query":"{ sources { source } }","variables":{"pad":"` + strings.Repeat("x", 3<<20) + `"}}`
+	resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("3 MiB body: %d", resp.StatusCode)
+	}
+	deep := "{ customer(id: \"u8:00000001\") { " + strings.Repeat("matches { ", 14) + "id" + strings.Repeat(" }", 14) + " } }"
+	r := ask(t, addr, deep, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "QUERY_TOO_DEEP" {
+		t.Errorf("deep query: %+v", r.Errors)
+	}
+	if n := s.Stats().Total(""); n != 0 {
+		t.Errorf("refused requests cost %d vendor calls", n)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"custgraph/internal/limits"
 )
 
 // HandlerOptions configures the GraphQL endpoint.
@@ -22,17 +24,26 @@ type HandlerOptions struct {
 	// (a client sends a query's SHA-256 hash; the full query once, on
 	// PERSISTED_QUERY_NOT_FOUND) stored there.
 	PersistedQueries graphql.Cache[string]
+	// Limits bound each operation before it runs: the parser's token
+	// limit, and the operations, depth, aliases and cost of the document
+	// (CostModel prices the fields). Zero fields are off, so the zero
+	// value checks nothing: production passes limits.Defaults() or its
+	// configuration. The HTTP-level limits (MaxBodyBytes, batches,
+	// malformed bodies) are Limits.Middleware, mounted in front of this
+	// handler by the router.
+	Limits limits.Options
 }
 
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
-// the transports added explicitly (GET and POST) and the one error
-// presenter.
+// the transports added explicitly (GET and POST), the limits of
+// o.Limits and the one error presenter.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	useLimits(srv, o.Limits)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}

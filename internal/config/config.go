@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"custgraph/internal/limits"
 	"custgraph/internal/quota"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	Redis Redis
 	// Edge is how the gateway meets its clients.
 	Edge Edge
+	// Limits bound what one request may ask, all checked before any
+	// upstream call (CUSTGRAPH_MAX_…; 0 turns one off).
+	Limits limits.Options
 }
 
 // Edge holds the knobs of the client side: authentication, exposure,
@@ -262,6 +266,15 @@ func Load(getenv func(string) string) (*Config, error) {
 		IdleTimeout:       p.duration("CUSTGRAPH_IDLE_TIMEOUT", 2*time.Minute, false),
 		RequestTimeout:    p.duration("CUSTGRAPH_REQUEST_TIMEOUT", 30*time.Second, false),
 		ShutdownGrace:     p.duration("CUSTGRAPH_SHUTDOWN_GRACE", 15*time.Second, false),
+	}
+	d := limits.Defaults()
+	c.Limits = limits.Options{
+		MaxDepth:      p.count("CUSTGRAPH_MAX_DEPTH", d.MaxDepth, 0),
+		MaxAliases:    p.count("CUSTGRAPH_MAX_ALIASES", d.MaxAliases, 0),
+		MaxCost:       p.count("CUSTGRAPH_MAX_COST", d.MaxCost, 0),
+		MaxTokens:     p.count("CUSTGRAPH_MAX_TOKENS", d.MaxTokens, 0),
+		MaxBodyBytes:  int64(p.count("CUSTGRAPH_MAX_BODY_BYTES", int(d.MaxBodyBytes), 0)),
+		MaxOperations: p.count("CUSTGRAPH_MAX_OPERATIONS", d.MaxOperations, 0),
 	}
 	rate := env("CUSTGRAPH_CLIENT_RATE_LIMIT", "600/1m")
 	if c.Edge.ClientRate, err = quota.ParseRate(rate); err != nil {
@@ -487,6 +500,9 @@ func (c *Config) String() string {
 	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v client_rate_limit=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
 		len(e.APIKeys), mask(e.JWTSecret), e.JWKSFile, e.JWTIssuer, e.JWTAudience, e.Metrics, strings.Join(e.CORSOrigins, ","),
 		e.Introspection, e.FieldSuggestions, e.IDE, e.ClientRate, e.ReadHeaderTimeout, e.ReadTimeout, e.WriteTimeout, e.IdleTimeout, e.RequestTimeout, e.ShutdownGrace)
+	l := c.Limits
+	fmt.Fprintf(&b, " limits={max_depth=%d max_aliases=%d max_cost=%d max_tokens=%d max_body_bytes=%d max_operations=%d}",
+		l.MaxDepth, l.MaxAliases, l.MaxCost, l.MaxTokens, l.MaxBodyBytes, l.MaxOperations)
 	r := c.Resilience
 	fmt.Fprintf(&b, " resilience={quota_max_wait=%s retries=%d breaker_failures=%d breaker_open=%s cache_size=%d}",
 		r.QuotaMaxWait, r.Retries, r.BreakerFailures, r.BreakerOpen, r.CacheSize)
