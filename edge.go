@@ -31,7 +31,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 					slog.String("request_id", middleware.GetReqID(r.Context())),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path),
 					slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()),
-					slog.Duration("duration", time.Since(start)), slog.String("principal", principal))
+					slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("principal", principal))
 			}()
 			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), principalSink{}, &principal)))
 		})

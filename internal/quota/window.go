@@ -98,7 +98,12 @@ func (w *Window) Take(ctx context.Context, maxWait time.Duration) error {
 	if !ok {
 		return &ExceededError{Rate: w.rate, Wait: turn.Sub(now)}
 	}
-	wait := turn.Sub(now)
+	return AwaitTurn(ctx, turn.Sub(now), func() { w.release(turn) })
+}
+
+// AwaitTurn waits until a booked turn, wait away, comes. When ctx ends
+// first, giveBack returns the turn and ctx's error is returned.
+func AwaitTurn(ctx context.Context, wait time.Duration, giveBack func()) error {
 	if wait <= 0 {
 		return nil
 	}
@@ -108,7 +113,7 @@ func (w *Window) Take(ctx context.Context, maxWait time.Duration) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		w.release(turn)
+		giveBack()
 		return ctx.Err()
 	}
 }

@@ -99,21 +99,12 @@ func (l *Limiter) Take(ctx context.Context, maxWait time.Duration) error {
 	if res[0] == 0 {
 		return &quota.ExceededError{Rate: l.rate, Wait: wait}
 	}
-	if wait <= 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	return quota.AwaitTurn(ctx, wait, func() {
 		// Give the turn back; best effort, on a context of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.store.timeout)
 		defer cancel()
 		_ = l.store.do(rctx, func(ctx context.Context, rdb *redis.Client) error {
 			return rdb.ZRem(ctx, l.key, member).Err()
 		})
-		return ctx.Err()
-	}
+	})
 }
