@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -150,11 +149,4 @@ func (s *Server) Restart(t testing.TB) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal(err)
-}
-
-// Port returns the server's port.
-func (s *Server) Port() int {
-	_, p, _ := net.SplitHostPort(s.Addr)
-	n, _ := strconv.Atoi(p)
-	return n
 }
