@@ -35,13 +35,14 @@ type HandlerOptions struct {
 }
 
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
-// the transports added explicitly (GET and POST), the limits of
-// o.Limits and the one error presenter.
+// the transports added explicitly (OPTIONS and HEAD by gqlgen's, GET and
+// POST by Transport, which follows the GraphQL-over-HTTP spec's media
+// types and status codes), the limits of o.Limits and the one error
+// presenter.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(Transport{MaxTokens: o.Limits.MaxTokens})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	useLimits(srv, o.Limits)
 	if o.Introspection {

@@ -16,8 +16,9 @@ const ExtensionName = "QueryLimits"
 
 func init() {
 	// A refusal by a limit is answered like a validation error
-	// (GRAPHQL_VALIDATION_FAILED), with no data and the same HTTP status:
-	// 422 for application/json, 400 for application/graphql-response+json.
+	// (GRAPHQL_VALIDATION_FAILED), with no data and the same HTTP status
+	// (set by graph.Transport): 200 for application/json, 400 for
+	// application/graphql-response+json, as GraphQL over HTTP asks.
 	// RegisterErrorType writes a global map that gqlgen reads unlocked:
 	// it must happen at init, before any request.
 	for _, code := range []string{CodeTooManyOperations, CodeTooDeep, CodeTooManyAliases, CodeTooComplex} {

@@ -88,7 +88,7 @@ func TestMiddleware(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Errorf("status %d, want %d", rec.Code, tt.status)
 			}
-			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
 				t.Errorf("Content-Type %q", ct)
 			}
 			if strings.Contains(rec.Body.String(), marker) || strings.Contains(rec.Body.String(), "12345678") ||
@@ -124,5 +124,59 @@ func TestMiddlewareOffPassesEverythingOn(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if n != len(big)+12 {
 		t.Errorf("next read %d bytes", n)
+	}
+}
+
+func TestRefusalsFollowAccept(t *testing.T) {
+	h := (limits.Options{MaxBodyBytes: 100}).Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("passed on")
+	}))
+	for accept, want := range map[string]string{
+		"":                                  "application/json; charset=utf-8",
+		"application/json":                  "application/json; charset=utf-8",
+		"application/graphql-response+json": "application/graphql-response+json; charset=utf-8",
+		"application/graphql-response+json, application/json;q=0.9": "application/graphql-response+json; charset=utf-8",
+	} {
+		for _, body := range []string{`{"query": `, strings.Repeat("x", 200)} {
+			req := httptest.NewRequest("POST", "/graphql", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if accept != "" {
+				req.Header.Set("Accept", accept)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if ct := rec.Header().Get("Content-Type"); ct != want || (rec.Code != 400 && rec.Code != 413) {
+				t.Errorf("Accept %q, %d-byte body: %d %q, want %q", accept, len(body), rec.Code, ct, want)
+			}
+		}
+	}
+}
+
+func TestResponseMediaType(t *testing.T) {
+	const json, gql = limits.MediaTypeJSON, limits.MediaTypeGraphQLResponse
+	for _, tt := range []struct{ accept, want string }{
+		{"", json},
+		{"application/json", json},
+		{"application/graphql-response+json", gql},
+		{"*/*", json},
+		{"application/*", json},
+		{"text/html", json}, // names neither: the spec lets the server answer application/json
+		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", json},
+		{"application/graphql-response+json,application/json;q=0.9", gql}, // Apollo Client 4
+		{"application/json;q=0.9, application/graphql-response+json", gql},
+		{"application/json, application/graphql-response+json", json}, // equal q: the first listed
+		{"*/*, application/graphql-response+json", gql},               // equal q: explicit over wildcard
+		{"application/graphql-response+json;q=0, application/json;q=0.1", json},
+		{"application/graphql-response+json; charset=utf-8", gql},
+		{"application/json;q=bogus, application/graphql-response+json;q=0.5", gql},
+		{"application/graphql-response+json;q=0.5, */*;q=0.6", json},
+	} {
+		req := httptest.NewRequest("GET", "/graphql", nil)
+		if tt.accept != "" {
+			req.Header.Set("Accept", tt.accept)
+		}
+		if got := limits.ResponseMediaType(req); got != tt.want {
+			t.Errorf("Accept %q: %s, want %s", tt.accept, got, tt.want)
+		}
 	}
 }

@@ -1,0 +1,224 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"custgraph/internal/limits"
+)
+
+// Error codes of the transport's own refusals (extensions.code).
+const (
+	// CodeMethodNotAllowed: a GET asks for a mutation or a subscription
+	// (HTTP 405, Allow: POST).
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// CodeUnsupportedMediaType: a POST whose body is not application/json
+	// (HTTP 415).
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	// CodeTimeout: the request's deadline passed before the operation
+	// could run (HTTP 504).
+	CodeTimeout = "TIMEOUT"
+)
+
+// Transport serves GraphQL over HTTP (GET and POST) as the
+// GraphQL-over-HTTP spec asks, in place of gqlgen's GET and POST
+// transports:
+//
+//   - the response's media type follows the Accept header
+//     (limits.ResponseMediaType): application/graphql-response+json when
+//     the client prefers it, else application/json, always with
+//     charset=utf-8;
+//   - a request error (the operation never runs: a document that does not
+//     parse or validate, variables that do not coerce, an unknown
+//     persisted query, a limit of internal/limits, an unknown
+//     operationName) has no data entry, and its status is 200 under
+//     application/json (the spec's SHOULD: a legacy client reads errors
+//     from the body) and 400 under application/graphql-response+json
+//     (where a response without data MUST be 4xx or 5xx). gqlgen answers
+//     422 and keeps "data": null;
+//   - an operation that ran is 200 in both, whatever its errors (partial
+//     results);
+//   - a request that is not a GraphQL request (a body that does not decode,
+//     no query and no persisted query hash) is 400 in both, with a fixed
+//     message that never quotes the body; a POST of another content type
+//     is 415;
+//   - a GET may only run a query: a mutation or subscription is 405 with
+//     Allow: POST, before validation and execution.
+type Transport struct {
+	// MaxTokens bounds the parse a GET's document gets to find its
+	// operation type (the handler's parser token limit; 0: none).
+	MaxTokens int
+}
+
+var _ graphql.Transport = Transport{}
+
+// Supports implements graphql.Transport: every GET and POST that is not a
+// protocol upgrade (gqlgen's Options transport takes OPTIONS and HEAD).
+func (Transport) Supports(r *http.Request) bool {
+	return r.Header.Get("Upgrade") == "" && (r.Method == http.MethodGet || r.Method == http.MethodPost)
+}
+
+// Do implements graphql.Transport.
+func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	mediaType := limits.ResponseMediaType(r)
+	w.Header().Set("Content-Type", limits.ContentType(mediaType))
+	start := graphql.Now()
+	var params *graphql.RawParams
+	if r.Method == http.MethodGet {
+		params = getParams(w, r)
+	} else {
+		params = postParams(w, r)
+	}
+	if params == nil {
+		return // refused
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest,
+			"the request has no query: send query (or a persisted query's hash in extensions.persistedQuery), and optionally operationName, variables and extensions")
+		return
+	}
+	if r.Method == http.MethodGet && !t.isQuery(params.Query, params.OperationName) {
+		refuseGETOperation(w, r)
+		return
+	}
+
+	ctx := r.Context()
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		// A request error: nothing was executed, so there is no data.
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		status := http.StatusOK
+		if mediaType == limits.MediaTypeGraphQLResponse {
+			status = http.StatusBadRequest
+		}
+		writeResponse(w, status, requestError{Errors: resp.Errors, Extensions: resp.Extensions})
+		return
+	}
+	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
+		// A persisted query's hash sent by GET names a mutation.
+		refuseGETOperation(w, r)
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	resp := responses(ctx)
+	if resp == nil {
+		// The request ended before the operation ran.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			limits.Refuse(w, r, http.StatusGatewayTimeout, CodeTimeout, "the request's deadline passed before the operation could run")
+		}
+		return
+	}
+	writeResponse(w, http.StatusOK, resp)
+}
+
+// requestError is the body of a request error: no data entry.
+type requestError struct {
+	Errors     gqlerror.List  `json:"errors"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+func writeResponse(w http.ResponseWriter, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		// Only a resolver's value that JSON cannot hold; gqlgen's
+		// marshalers produce none.
+		panic(err)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// postParams reads a POST's request object; nil when it refused r.
+func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		w.Header().Set("Accept-Post", "application/json")
+		limits.Refuse(w, r, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+			"POST a JSON request object with Content-Type: application/json")
+		return nil
+	}
+	var body []byte
+	if r.Body != nil {
+		if body, err = io.ReadAll(r.Body); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				limits.Refuse(w, r, http.StatusRequestEntityTooLarge, limits.CodeRequestTooLarge, "request body too large")
+				return nil
+			}
+			limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest, "could not read the request body")
+			return nil
+		}
+	}
+	// limits.Middleware has refused what does not decode before it gets
+	// here in production; this keeps the handler safe on its own.
+	if code, msg := limits.CheckBody(body); code != "" {
+		limits.Refuse(w, r, http.StatusBadRequest, code, msg)
+		return nil
+	}
+	params := &graphql.RawParams{}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	_ = dec.Decode(params) // CheckBody decoded the same bytes the same way
+	return params
+}
+
+// getParams reads a GET's request from its URL query; nil when it refused r.
+func getParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest, "the URL query string does not decode")
+		return nil
+	}
+	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	for _, p := range []struct {
+		name string
+		into any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.UseNumber()
+		if err := dec.Decode(p.into); err != nil {
+			limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest, p.name+" must be a JSON object")
+			return nil
+		}
+	}
+	return params
+}
+
+// isQuery reports whether the operation a GET selects may be a query:
+// false only when the document parses and the operation it names (or its
+// only one) is a mutation or a subscription. Anything else is left to
+// gqlgen to refuse with a precise error.
+func (t Transport) isQuery(query, operationName string) bool {
+	if query == "" {
+		return true
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, t.MaxTokens)
+	if err != nil {
+		return true
+	}
+	op := doc.Operations.ForName(operationName)
+	return op == nil || op.Operation == ast.Query
+}
+
+func refuseGETOperation(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "POST")
+	limits.Refuse(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		"GET may only run queries: send mutations and subscriptions by POST")
+}
