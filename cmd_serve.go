@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -24,6 +23,7 @@ import (
 	"custgraph/internal/customer"
 	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
+	"custgraph/internal/ide"
 	"custgraph/internal/loader"
 	crmclient "custgraph/internal/provider/crm"
 	"custgraph/internal/provider/session"
@@ -250,9 +250,12 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 		r.With(authn.Middleware).Handle("/metrics", tel.Handler())
 	}
 	if e.IDE {
-		// The page is static; its queries go to /graphql with the same
-		// credentials as any client's (its headers editor).
-		r.Get("/", playground.Handler("custgraph", "/graphql"))
+		// GraphiQL served from the binary (no CDN). The page is static;
+		// its queries go to /graphql with the same credentials as any
+		// client's (its headers editor).
+		page := ide.Handler()
+		r.Handle("/", page)
+		r.Handle(ide.Prefix+"*", page)
 	}
 	// /graphql: CORS outside authentication (preflights carry no
 	// credentials, and a browser must be able to read a 401), then the
