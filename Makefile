@@ -5,7 +5,7 @@ PKGS     ?= ./...
 # -race needs cgo; the machine's gcc provides it.
 TESTFLAGS ?= -race -count=1 -timeout 8m
 
-.PHONY: run test test-deps fmt-check vet build sim generate lint clean help
+.PHONY: run test go-test e2e ide test-deps fmt-check vet build sim generate lint clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,8 +13,16 @@ help: ## list the targets
 run: ## demo mode: the gateway on the built-in simulators, IDE at http://127.0.0.1:8080/
 	$(GO) run . serve
 
-test: fmt-check vet test-deps ## every test: gofmt, go vet, go test -race (Redis tests on a private redis-server)
+test: fmt-check vet go-test e2e ## every test: gofmt, go vet, go test -race, then the Node clients and the browser
+
+go-test: test-deps ## the Go tests (-race), Redis tests on a private redis-server
 	CUSTGRAPH_REQUIRE_REDIS=1 $(GO) test $(TESTFLAGS) $(PKGS)
+
+e2e: ## real clients from npm (GraphQL-over-HTTP audit, Apollo Federation and Client, graphql-request) and the IDE in Chromium
+	sh e2e/run.sh
+
+ide: ## rebuild the embedded GraphiQL (internal/ide/dist) from the pinned npm packages in ide/
+	cd ide && npm ci --no-audit --no-fund && npm run build
 
 test-deps: ## install what the tests need beyond Go (Debian's redis-server, as root)
 	@sh scripts/ensure-redis
