@@ -59,11 +59,11 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
 				p := recover()
-				if p == nil || p == http.ErrAbortHandler {
-					if p != nil {
-						panic(p)
-					}
+				if p == nil {
 					return
+				}
+				if p == http.ErrAbortHandler { // net/http's own way to abort a response
+					panic(p)
 				}
 				id := middleware.GetReqID(r.Context())
 				log.LogAttrs(r.Context(), slog.LevelError, "panic", slog.String("request_id", id),
