@@ -5,7 +5,7 @@ PKGS     ?= ./...
 # -race needs cgo; the machine's gcc provides it.
 TESTFLAGS ?= -race -count=1 -timeout 8m
 
-.PHONY: run test go-test e2e ide test-deps fmt-check vet build sim generate lint clean help
+.PHONY: run test go-test e2e ide bench test-deps fmt-check vet build sim generate lint clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,6 +20,9 @@ go-test: test-deps ## the Go tests (-race), Redis tests on a private redis-serve
 
 e2e: ## real clients from npm (GraphQL-over-HTTP audit, Apollo Federation and Client, graphql-request) and the IDE in Chromium
 	sh e2e/run.sh
+
+bench: ## custgraph vs GraphQL Mesh vs the bare upstream, in one run: writes docs/benchmarks.md and .png
+	$(GO) run ./bench
 
 ide: ## rebuild the embedded GraphiQL (internal/ide/dist) from the pinned npm packages in ide/
 	cd ide && npm ci --no-audit --no-fund && npm run build

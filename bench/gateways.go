@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// gateway is one thing the load generator can ask: custgraph, Mesh or the
+// bare simulator.
+type gateway struct {
+	name string
+	sim  *simulator // whose counters are this gateway's vendor calls
+	proc *proc      // nil for the bare upstream
+	// tree: the process is a script whose children serve (Mesh).
+	tree bool
+	// request builds a scenario's request, or says why the gateway cannot
+	// express it.
+	request func(sc scenario) (request, string)
+}
+
+// cpuPID is the process whose tree's CPU time is the gateway's: the
+// simulator's for the bare upstream.
+func (g *gateway) cpuPID() int {
+	if g.proc != nil {
+		return g.proc.pid()
+	}
+	return g.sim.proc.pid()
+}
+
+// startGateways starts a simulator per gateway (so that each gateway's
+// vendor calls are its own, and no gateway's CRM login ends another's
+// session), custgraph twice (caches on and off) and Mesh when it can.
+func (b *bench) startGateways(ctx context.Context) (map[string]*gateway, string, error) {
+	gws := map[string]*gateway{}
+	fmt.Println("starting the simulators and custgraph …")
+	for _, g := range []struct {
+		name, proc string
+		extra      map[string]string
+	}{
+		{custgraph, "custgraph", nil},
+		{custgraphNoCache, "custgraph-nocache", map[string]string{
+			"CUSTGRAPH_U8_CACHE_TTL": "0", "CUSTGRAPH_YCM_CACHE_TTL": "0", "CUSTGRAPH_CRM_CACHE_TTL": "0"}},
+	} {
+		sim, err := b.startSim("sim-for-" + g.proc)
+		if err != nil {
+			return nil, "", err
+		}
+		p, url, err := b.startCustgraph(g.proc, sim, g.extra)
+		if err != nil {
+			return nil, "", err
+		}
+		gws[g.name] = &gateway{name: g.name, sim: sim, proc: p, request: func(sc scenario) (request, string) {
+			return graphQLRequest(url, sc.query), ""
+		}}
+	}
+
+	sim, err := b.startSim("sim-for-bare")
+	if err != nil {
+		return nil, "", err
+	}
+	token, err := sim.u8Token(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	b.note("curl '%s/u8/api/customer/batch_get?…&token=$T&page_index=1&rows_per_page=20'   # the bare upstream, $T fetched once from /u8/system/token", sim.url)
+	gws[bare] = &gateway{name: bare, sim: sim, request: func(sc scenario) (request, string) {
+		if sc.meshKey != "a" {
+			return request{}, "the floor is measured for (a) only"
+		}
+		return bareListRequest(sim.url, token), ""
+	}}
+
+	meshReason := "left out with -mesh off"
+	if b.cfg.meshMode == "auto" {
+		fmt.Println("starting GraphQL Mesh …")
+		meshSim, err := b.startSim("sim-for-mesh")
+		if err != nil {
+			return nil, "", err
+		}
+		g, err := b.startMesh(ctx, meshSim)
+		switch {
+		case err == nil:
+			gws[mesh], meshReason = g, ""
+		case ctx.Err() != nil:
+			return nil, "", ctx.Err()
+		default:
+			meshReason = err.Error()
+		}
+	}
+	if meshReason != "" {
+		fmt.Println("Mesh not available:", meshReason)
+	}
+	return gws, meshReason, nil
+}

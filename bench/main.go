@@ -1,0 +1,88 @@
+// Command bench is `make bench`: it measures custgraph against GraphQL Mesh
+// (bench/mesh, when it is there) and the bare upstream, on the built-in
+// simulators, in one run, and writes docs/benchmarks.md and
+// docs/benchmarks.png.
+//
+//	go run ./bench [-duration 4s] [-warmup 1s] [-rounds 3] [-concurrency 16] …
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is the command line.
+type config struct {
+	load        loadConfig
+	rounds      int
+	latency     time.Duration
+	meshMode    string
+	meshInstall bool
+	meshTimeout time.Duration
+	only        string
+	out, chart  string
+	keep        bool
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.DurationVar(&c.load.duration, "duration", 4*time.Second, "measured time of one run")
+	fs.DurationVar(&c.load.warmup, "warmup", time.Second, "unmeasured load before each run")
+	fs.IntVar(&c.load.concurrency, "concurrency", 16, "closed-loop workers (requests in flight)")
+	fs.IntVar(&c.rounds, "rounds", 3, "rounds per scenario; the gateways alternate within each, medians are reported")
+	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "vendor latency of scenarios a50, b50 and c50 (the issue's (e))")
+	fs.StringVar(&c.meshMode, "mesh", "auto", "auto: include GraphQL Mesh when bench/mesh can serve; off: leave it out")
+	fs.BoolVar(&c.meshInstall, "mesh-install", true, "run npm ci in bench/mesh when node_modules is missing")
+	fs.DurationVar(&c.meshTimeout, "mesh-timeout", 2*time.Minute, "bound of each Mesh setup step and of its start")
+	fs.StringVar(&c.only, "only", "", "comma-separated scenario ids to run (a,b,c,d,a50,b50,c50); all when empty")
+	fs.StringVar(&c.out, "out", "docs/benchmarks.md", "the report, relative to the repository root")
+	fs.StringVar(&c.chart, "chart", "docs/benchmarks.png", "the chart, relative to the repository root")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, process logs)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: go run ./bench [flags]\n\n"+
+			"Measures custgraph, GraphQL Mesh (bench/mesh, when it can serve) and the bare upstream on the\n"+
+			"simulators, and writes docs/benchmarks.md and docs/benchmarks.png.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.load.concurrency < 1 || c.rounds < 1 || c.load.duration <= 0 || c.load.warmup < 0 {
+		return c, errors.New("-concurrency, -rounds and -duration must be positive, -warmup not negative")
+	}
+	for _, id := range strings.Split(c.only, ",") {
+		if id != "" && !slices.ContainsFunc(scenarios(c.latency), func(sc scenario) bool { return sc.id == id }) {
+			return c, fmt.Errorf("-only: no scenario %q (a, b, c, d, a50, b50, c50)", id)
+		}
+	}
+	if c.meshMode != "auto" && c.meshMode != "off" {
+		return c, errors.New("-mesh must be auto or off")
+	}
+	return c, nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import "time"
+
+// Gateway names, as the table and the chart show them.
+const (
+	custgraph        = "custgraph"
+	custgraphNoCache = "custgraph, cache off"
+	mesh             = "GraphQL Mesh"
+	bare             = "bare upstream"
+)
+
+// gatewayOrder is the order of the table's rows and the chart's bars.
+var gatewayOrder = []string{custgraph, custgraphNoCache, mesh, bare}
+
+// scenario is one kind of query, asked of several gateways in turn.
+type scenario struct {
+	id    string // "a", …, "a50"
+	query string // the custgraph query
+	// meshKey names the query in bench/mesh's list ("a" to "d").
+	meshKey string
+	label   string
+	latency time.Duration // added to every vendor answer
+	// minCalls is the fewest vendor calls a query can take once the
+	// caches are warm (custgraph's rows are judged by it); why says why.
+	minCalls float64
+	why      string
+	gateways []string
+}
+
+const (
+	queryA = `{ customers(sources: [U8], first: 20) { nodes { id name } } }`
+	queryB = `{ customers(first: 21) { nodes { id name source } } }`
+	queryC = `{ customers(sources: [U8], first: 20) { nodes { id name matches(sources: [CRM]) { id name } } } }`
+	queryD = `{ customer(id: "u8:00000001") { id name } }`
+)
+
+// scenarios are run in this order; the ones with latency last, so that
+// the simulators' latency changes once.
+func scenarios(latency time.Duration) []scenario {
+	lat := " at " + latency.String()
+	whyA := "one U8 list page"
+	whyB := "one list page per source (7 rows each)"
+	whyC := "one U8 list page; the 20 CRM name lookups come from the cache after the first query (21 cold)"
+	return []scenario{
+		{id: "a", query: queryA, meshKey: "a", label: "(a) U8, 20 rows", minCalls: 1, why: whyA,
+			gateways: []string{custgraph, custgraphNoCache, mesh, bare}},
+		{id: "b", query: queryB, meshKey: "b", label: "(b) 3 sources, 21 rows", minCalls: 3, why: whyB,
+			gateways: []string{custgraph, mesh}},
+		{id: "c", query: queryC, meshKey: "c", label: "(c) U8 20 rows + CRM matches", minCalls: 1, why: whyC,
+			gateways: []string{custgraph, mesh}},
+		{id: "d", query: queryD, meshKey: "d", label: "(d) one customer by id", minCalls: 0,
+			why: "the record is in the cache (warm-up fetched it)", gateways: []string{custgraph, mesh}},
+		{id: "a50", query: queryA, meshKey: "a", label: "(a)" + lat, latency: latency, minCalls: 1, why: whyA,
+			gateways: []string{custgraph, mesh, bare}},
+		{id: "b50", query: queryB, meshKey: "b", label: "(b)" + lat, latency: latency, minCalls: 3, why: whyB,
+			gateways: []string{custgraph, mesh}},
+		{id: "c50", query: queryC, meshKey: "c", label: "(c)" + lat, latency: latency, minCalls: 1, why: whyC,
+			gateways: []string{custgraph, mesh}},
+	}
+}
