@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"github.com/go-chi/httprate"
 
 	"custgraph/internal/auth"
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/httpx"
 	"custgraph/internal/quota"
 )
@@ -68,22 +68,11 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 				id := middleware.GetReqID(r.Context())
 				log.LogAttrs(r.Context(), slog.LevelError, "panic", slog.String("request_id", id),
 					slog.String("panic", httpx.RedactText(fmt.Sprint(p))))
-				writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "internal error", id)
+				gqlhttp.WriteError(w, r, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "internal error")
 			}()
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-// writeError answers with a GraphQL-shaped error body.
-func writeError(w http.ResponseWriter, status int, code, msg, requestID string) {
-	ext := map[string]any{"code": code}
-	if requestID != "" {
-		ext["requestId"] = requestID
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": ext}}})
 }
 
 // clientRate bounds each client's requests (by principal when
@@ -101,8 +90,8 @@ func clientRate(r quota.Rate) func(http.Handler) http.Handler {
 			return httprate.KeyByIP(req)
 		}),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, req *http.Request) {
-			writeError(w, http.StatusTooManyRequests, "RATE_LIMITED",
-				fmt.Sprintf("more than %d requests per %s from this client", r.N, r.Per), middleware.GetReqID(req.Context()))
+			gqlhttp.WriteError(w, req, http.StatusTooManyRequests, "RATE_LIMITED",
+				fmt.Sprintf("more than %d requests per %s from this client", r.N, r.Per))
 		}))
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
 )
 
@@ -37,7 +38,7 @@ const (
 // transports:
 //
 //   - the response's media type follows the Accept header
-//     (limits.ResponseMediaType): application/graphql-response+json when
+//     (gqlhttp.ResponseMediaType): application/graphql-response+json when
 //     the client prefers it, else application/json, always with
 //     charset=utf-8;
 //   - a request error (the operation never runs: a document that does not
@@ -72,8 +73,8 @@ func (Transport) Supports(r *http.Request) bool {
 
 // Do implements graphql.Transport.
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	mediaType := limits.ResponseMediaType(r)
-	w.Header().Set("Content-Type", limits.ContentType(mediaType))
+	mediaType := gqlhttp.ResponseMediaType(r)
+	w.Header().Set("Content-Type", gqlhttp.ContentType(mediaType))
 	start := graphql.Now()
 	var params *graphql.RawParams
 	if r.Method == http.MethodGet {
@@ -87,7 +88,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest,
+		gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest,
 			"the request has no query: send query (or a persisted query's hash in extensions.persistedQuery), and optionally operationName, variables and extensions")
 		return
 	}
@@ -102,7 +103,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		// A request error: nothing was executed, so there is no data.
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
 		status := http.StatusOK
-		if mediaType == limits.MediaTypeGraphQLResponse {
+		if mediaType == gqlhttp.MediaTypeGraphQLResponse {
 			status = http.StatusBadRequest
 		}
 		writeResponse(w, status, requestError{Errors: resp.Errors, Extensions: resp.Extensions})
@@ -118,7 +119,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	if resp == nil {
 		// The request ended before the operation ran.
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			limits.Refuse(w, r, http.StatusGatewayTimeout, CodeTimeout, "the request's deadline passed before the operation could run")
+			gqlhttp.WriteError(w, r, http.StatusGatewayTimeout, CodeTimeout, "the request's deadline passed before the operation could run")
 		}
 		return
 	}
@@ -147,7 +148,7 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
 		w.Header().Set("Accept-Post", "application/json")
-		limits.Refuse(w, r, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+		gqlhttp.WriteError(w, r, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
 			"POST a JSON request object with Content-Type: application/json")
 		return nil
 	}
@@ -155,17 +156,17 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 	if r.Body != nil {
 		if body, err = io.ReadAll(r.Body); err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				limits.Refuse(w, r, http.StatusRequestEntityTooLarge, limits.CodeRequestTooLarge, "request body too large")
+				gqlhttp.WriteError(w, r, http.StatusRequestEntityTooLarge, limits.CodeRequestTooLarge, "request body too large")
 				return nil
 			}
-			limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest, "could not read the request body")
+			gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest, "could not read the request body")
 			return nil
 		}
 	}
 	// limits.Middleware has refused what does not decode before it gets
 	// here in production; this keeps the handler safe on its own.
 	if code, msg := limits.CheckBody(body); code != "" {
-		limits.Refuse(w, r, http.StatusBadRequest, code, msg)
+		gqlhttp.WriteError(w, r, http.StatusBadRequest, code, msg)
 		return nil
 	}
 	params := &graphql.RawParams{}
@@ -179,7 +180,7 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 func getParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest, "the URL query string does not decode")
+		gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest, "the URL query string does not decode")
 		return nil
 	}
 	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
@@ -194,7 +195,7 @@ func getParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 		dec := json.NewDecoder(strings.NewReader(v))
 		dec.UseNumber()
 		if err := dec.Decode(p.into); err != nil {
-			limits.Refuse(w, r, http.StatusBadRequest, limits.CodeBadRequest, p.name+" must be a JSON object")
+			gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest, p.name+" must be a JSON object")
 			return nil
 		}
 	}
@@ -219,6 +220,6 @@ func (t Transport) isQuery(query, operationName string) bool {
 
 func refuseGETOperation(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "POST")
-	limits.Refuse(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+	gqlhttp.WriteError(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 		"GET may only run queries: send mutations and subscriptions by POST")
 }

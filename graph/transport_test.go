@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 
 	"custgraph/graph"
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
 	"custgraph/internal/loader"
 )
@@ -34,7 +35,7 @@ func transportHandler(t *testing.T) http.Handler {
 // requests that are not GraphQL requests are 4xx in both.
 func TestTransportStatusesAndMediaTypes(t *testing.T) {
 	h := transportHandler(t)
-	const mtJSON, mtGQL = limits.MediaTypeJSON, limits.MediaTypeGraphQLResponse
+	const mtJSON, mtGQL = gqlhttp.MediaTypeJSON, gqlhttp.MediaTypeGraphQLResponse
 	deep := `{ customer(id: "u8:00000001") { ` + strings.Repeat("matches { ", 15) + "id" + strings.Repeat(" }", 15) + " } }"
 	body := func(m map[string]any) string {
 		b, err := json.Marshal(m)

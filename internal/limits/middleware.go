@@ -2,13 +2,13 @@ package limits
 
 import (
 	"bytes"
+	"custgraph/internal/gqlhttp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -32,7 +32,7 @@ import (
 //
 // Every refusal is a GraphQL-shaped body,
 // {"errors":[{"message":…,"extensions":{"code":…}}]} without data, in the
-// media type the client accepts (ResponseMediaType). The GraphQL-over-HTTP
+// media type the client accepts (gqlhttp.ResponseMediaType). The GraphQL-over-HTTP
 // spec asks for 400 on a body that is not a well-formed request, under
 // application/json and application/graphql-response+json alike.
 //
@@ -59,11 +59,11 @@ func (o Options) Middleware(next http.Handler) http.Handler {
 				o.tooLarge(w, r)
 				return
 			}
-			Refuse(w, r, http.StatusBadRequest, CodeBadRequest, "could not read the request body")
+			gqlhttp.WriteError(w, r, http.StatusBadRequest, CodeBadRequest, "could not read the request body")
 			return
 		}
 		if code, msg := CheckBody(body); code != "" {
-			Refuse(w, r, http.StatusBadRequest, code, msg)
+			gqlhttp.WriteError(w, r, http.StatusBadRequest, code, msg)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -72,7 +72,7 @@ func (o Options) Middleware(next http.Handler) http.Handler {
 }
 
 func (o Options) tooLarge(w http.ResponseWriter, r *http.Request) {
-	Refuse(w, r, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
+	gqlhttp.WriteError(w, r, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
 		fmt.Sprintf("request body larger than %d bytes", o.MaxBodyBytes))
 }
 
@@ -121,82 +121,4 @@ func CheckBody(body []byte) (code, msg string) {
 	}
 	// io.ErrUnexpectedEOF (a truncated body) and anything else.
 	return CodeBadRequest, "request body is not valid JSON"
-}
-
-// The media types of a GraphQL response (GraphQL over HTTP).
-const (
-	// MediaTypeJSON is the legacy media type every client understands.
-	MediaTypeJSON = "application/json"
-	// MediaTypeGraphQLResponse is the GraphQL-over-HTTP media type: its
-	// status codes tell request errors (4xx, no data) from executed
-	// operations (200).
-	MediaTypeGraphQLResponse = "application/graphql-response+json"
-)
-
-// ResponseMediaType is the media type of the response to r, from its
-// Accept header, as the GraphQL-over-HTTP spec asks: the one of
-// application/graphql-response+json and application/json that the client
-// prefers (the higher q; at equal q an explicit type over a wildcard,
-// then the one listed first). A wildcard (*/* or application/*) stands
-// for application/json, and so does an Accept header that is absent or
-// names neither: the spec lets a server answer application/json then,
-// which every client reads, rather than 406.
-func ResponseMediaType(r *http.Request) string {
-	accept := r.Header.Values("Accept")
-	best, bestQ, bestExplicit := MediaTypeJSON, -1.0, false
-	for _, header := range accept {
-		for part := range strings.SplitSeq(header, ",") {
-			mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil {
-				continue
-			}
-			q := 1.0
-			if v, ok := params["q"]; ok {
-				if q, err = strconv.ParseFloat(v, 64); err != nil || q < 0 || q > 1 {
-					continue
-				}
-			}
-			if q == 0 {
-				continue // "not acceptable"
-			}
-			var candidate string
-			explicit := true
-			switch mediaType {
-			case MediaTypeGraphQLResponse, MediaTypeJSON:
-				candidate = mediaType
-			case "*/*", "application/*":
-				candidate, explicit = MediaTypeJSON, false
-			default:
-				continue
-			}
-			if q > bestQ || (q == bestQ && explicit && !bestExplicit) {
-				best, bestQ, bestExplicit = candidate, q, explicit
-			}
-		}
-	}
-	return best
-}
-
-// ContentType is the Content-Type header of a GraphQL response in
-// mediaType: GraphQL responses are always UTF-8, and say so.
-func ContentType(mediaType string) string { return mediaType + "; charset=utf-8" }
-
-// Refuse writes a GraphQL-shaped error response with extensions.code and
-// no data, in the media type r accepts (application/json when r is nil).
-func Refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	type gqlError struct {
-		Message    string            `json:"message"`
-		Extensions map[string]string `json:"extensions"`
-	}
-	b, _ := json.Marshal(struct {
-		Errors []gqlError `json:"errors"`
-	}{[]gqlError{{Message: msg, Extensions: map[string]string{"code": code}}}})
-	mediaType := MediaTypeJSON
-	if r != nil {
-		mediaType = ResponseMediaType(r)
-	}
-	w.Header().Set("Content-Type", ContentType(mediaType))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
 }
