@@ -102,6 +102,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	svc := customer.NewService(sources, customer.ServiceOptions{})
 	background.Go(func() { svc.Run(bg) })
 
+	if cfg.DebugAddr != "" {
+		if err := startDebug(bg, cfg.DebugAddr, &background, log.With("component", "debug")); err != nil {
+			return fmt.Errorf("CUSTGRAPH_DEBUG_ADDR: %w", err)
+		}
+	}
+
 	// HTTP.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -27,6 +27,10 @@ const (
 type Config struct {
 	// Addr is the listen address (CUSTGRAPH_ADDR).
 	Addr string
+	// DebugAddr (CUSTGRAPH_DEBUG_ADDR) serves Go's profiler
+	// (/debug/pprof/) on a listener of its own; off when empty. Keep it
+	// on loopback: profiles show what the process is doing.
+	DebugAddr string
 	// Demo is auto, on or off (CUSTGRAPH_DEMO).
 	Demo string
 	U8   U8
@@ -193,8 +197,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return def
 	}
 	c := &Config{
-		Addr: env("CUSTGRAPH_ADDR", "127.0.0.1:8080"),
-		Demo: strings.ToLower(env("CUSTGRAPH_DEMO", DemoAuto)),
+		Addr:      env("CUSTGRAPH_ADDR", "127.0.0.1:8080"),
+		DebugAddr: env("CUSTGRAPH_DEBUG_ADDR", ""),
+		Demo:      strings.ToLower(env("CUSTGRAPH_DEMO", DemoAuto)),
 		U8: U8{
 			BaseURL:     env("CUSTGRAPH_U8_BASE_URL", ""),
 			FromAccount: env("CUSTGRAPH_U8_FROM_ACCOUNT", ""),
@@ -485,6 +490,9 @@ func (c *Config) String() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "addr=%s demo=%s(%v)", c.Addr, c.Demo, c.DemoMode())
+	if c.DebugAddr != "" {
+		fmt.Fprintf(&b, " debug_addr=%s", c.DebugAddr)
+	}
 	fmt.Fprintf(&b, " u8={base_url=%s from_account=%s to_account=%s app_key=%s app_secret=%s ds_sequence=%s}",
 		c.U8.BaseURL, c.U8.FromAccount, c.U8.ToAccount, mask(c.U8.AppKey), mask(c.U8.AppSecret), c.U8.DSSequence)
 	fmt.Fprintf(&b, " ycm={base_url=%s client_id=%s client_secret=%s}", c.YCM.BaseURL, c.YCM.ClientID, mask(c.YCM.ClientSecret))
