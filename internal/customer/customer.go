@@ -378,8 +378,26 @@ func (c *Connection) Nodes() []*Customer {
 
 // Edge is one customer of a page with the cursor that resumes after it.
 type Edge struct {
-	Cursor string
-	Node   *Customer
+	Node *Customer
+	// Where the walk stands after Node: base holds every source's
+	// position as this source's records began (shared by its edges), next
+	// and done this source's own. The cursor is encoded only when a client
+	// asks for it: most select nodes alone, and encoding every edge's
+	// cursor cost more than the rest of a page's mapping.
+	base *cursor
+	src  Source
+	next int
+	done bool
+}
+
+// Cursor is the opaque position right after this edge's record.
+func (e Edge) Cursor() string {
+	if e.base == nil {
+		return ""
+	}
+	c := e.base.clone()
+	c.O[e.src], c.D[e.src] = e.next, e.done
+	return c.encode()
 }
 
 // PageInfo tells whether more pages follow.
