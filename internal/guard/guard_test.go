@@ -394,6 +394,54 @@ func TestFindByNamePrimesKeyCacheForU8(t *testing.T) {
 	}
 }
 
+// countingRemote is a Remote that counts its writes.
+type countingRemote struct {
+	mu   sync.Mutex
+	m    map[string][]byte
+	sets int
+}
+
+func (r *countingRemote) Get(_ context.Context, key string) ([]byte, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.m[key]
+	return v, ok
+}
+
+func (r *countingRemote) Set(_ context.Context, entries map[string][]byte, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string][]byte{}
+	}
+	for k, v := range entries {
+		r.m[k] = v
+	}
+	r.sets++
+}
+
+// A vendor answer is written to the shared cache once; answers from the
+// cache write nothing more (with Redis, each write is a round trip).
+func TestCachedAnswersAreNotWrittenAgain(t *testing.T) {
+	f := newFake(customer.U8)
+	f.listIDs = []string{"a", "b"}
+	remote := &countingRemote{}
+	s := U8(f, Options{CacheTTL: time.Minute, Remote: remote})
+	ctx := context.Background()
+	if _, err := s.FindByName(ctx, "Acme"); err != nil {
+		t.Fatal(err)
+	}
+	first := remote.sets // the answer by name, and its records by key
+	for range 3 {
+		if _, err := s.FindByName(ctx, "Acme"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if remote.sets != first || f.finds.Load() != 1 {
+		t.Errorf("three cached FindByName: %d more remote writes and %d vendor calls; want 0 and 1 in all", remote.sets-first, f.finds.Load())
+	}
+}
+
 func TestListIsNotCached(t *testing.T) {
 	f := newFake(customer.U8)
 	f.listIDs = []string{"a"}

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"custgraph/internal/customer"
 )
@@ -55,13 +56,15 @@ func (s *Source) FindByName(ctx context.Context, name string) ([]*customer.Custo
 	if s.finder == nil {
 		return nil, customer.BadInputf("%s has no name search", s.src)
 	}
-	cs, err := cached(ctx, s.Guard, s.byName, "name", name, func(ctx context.Context) ([]*customer.Customer, error) {
-		return s.finder.FindByName(ctx, name)
+	return cached(ctx, s.Guard, s.byName, "name", name, func(ctx context.Context) ([]*customer.Customer, error) {
+		cs, err := s.finder.FindByName(ctx, name)
+		if err == nil {
+			// Once per vendor answer, not per caller: an answer from
+			// the cache or shared with others is already remembered.
+			s.remember(ctx, cs)
+		}
+		return cs, err
 	})
-	if err == nil {
-		s.remember(ctx, cs)
-	}
-	return cs, err
 }
 
 // Contacts returns a CRM customer's contacts.
@@ -80,8 +83,13 @@ func (s *Source) Contacts(ctx context.Context, id string) ([]customer.CRMContact
 // the same time share one call, and (for U8 and YCM) the records a page
 // brings fill the cache by key.
 func (s *Source) List(ctx context.Context, q customer.ListQuery) (*customer.Page, error) {
-	v, err, shared := s.flights.do(ctx, fmt.Sprintf("list %+v", q), func(ctx context.Context) (any, error) {
-		return s.run(ctx, func(ctx context.Context) (any, error) { return s.lister.List(ctx, q) })
+	v, err, shared := s.flights.do(ctx, listKey(q), func(ctx context.Context) (any, error) {
+		v, err := s.run(ctx, func(ctx context.Context) (any, error) { return s.lister.List(ctx, q) })
+		if err == nil {
+			// Once per vendor answer, not once per caller sharing it.
+			s.remember(ctx, v.(*customer.Page).Customers)
+		}
+		return v, err
 	})
 	if shared {
 		s.coalesced.Add(1)
@@ -89,9 +97,17 @@ func (s *Source) List(ctx context.Context, q customer.ListQuery) (*customer.Page
 	if err != nil {
 		return nil, err
 	}
-	p := v.(*customer.Page)
-	s.remember(ctx, p.Customers)
-	return p, nil
+	return v.(*customer.Page), nil
+}
+
+// listKey identifies a page question, written out field by field rather
+// than with %+v, which walks the struct by reflection on every call.
+func listKey(q customer.ListQuery) string {
+	since := ""
+	if t := q.Filter.UpdatedSince; t != nil {
+		since = strconv.FormatInt(t.UnixNano(), 10)
+	}
+	return fmt.Sprintf("list %d/%d %q %q %q %s", q.Page, q.PageSize, q.Filter.Name, q.Filter.CodeFrom, q.Filter.CodeTo, since)
 }
 
 // remember caches records by key as a lookup by key would have.
