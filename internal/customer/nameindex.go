@@ -114,6 +114,16 @@ func (x *nameIndex) walk(ctx context.Context) (map[string][]*Customer, error) {
 	}
 }
 
+// peek looks name up if the index is built, without starting a build.
+func (x *nameIndex) peek(name string) ([]*Customer, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.built.IsZero() {
+		return nil, false
+	}
+	return x.byName[name], true
+}
+
 func (x *nameIndex) lookup(name string) []*Customer {
 	x.mu.RLock()
 	defer x.mu.RUnlock()

@@ -130,6 +130,30 @@ func (s *Service) lister(src Source) Lister {
 	return nil
 }
 
+// Peek returns src's record for key when this process already knows it
+// (see Peeker): the loaders answer such keys without waiting for a batch.
+func (s *Service) Peek(src Source, key string) (*Customer, bool) {
+	if p, ok := s.getter(src).(Peeker); ok {
+		return p.PeekGet(key)
+	}
+	return nil, false
+}
+
+// PeekName returns src's records named exactly name when this process
+// already knows them: from the source's cache, or YCM's built name index.
+func (s *Service) PeekName(src Source, name string) ([]*Customer, bool) {
+	if src == YCM {
+		if s.ycmName == nil {
+			return nil, false
+		}
+		return s.ycmName.peek(name)
+	}
+	if p, ok := s.getter(src).(Peeker); ok {
+		return p.PeekName(name)
+	}
+	return nil, false
+}
+
 // disabled is the error for a question to a source that is not configured.
 func disabled(src Source) *Error {
 	return BadInputf("source %s is not enabled on this gateway", src)

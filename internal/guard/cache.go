@@ -58,6 +58,17 @@ func newCache[V any](size int, ttl time.Duration, now func() time.Time, remote R
 	return &cache[V]{ttl: ttl, now: now, lru: l, remote: remote, name: name}
 }
 
+// peek returns a live entry of this process, never asking the remote.
+func (c *cache[V]) peek(key string) (entry[V], bool) {
+	if c == nil {
+		return entry[V]{}, false
+	}
+	if e, ok := c.lru.Get(key); ok && c.now().Before(e.expires) {
+		return e, true
+	}
+	return entry[V]{}, false
+}
+
 // get returns a live entry, from this process or else from the remote.
 func (c *cache[V]) get(ctx context.Context, key string) (entry[V], bool) {
 	if c == nil {

@@ -977,3 +977,31 @@ func TestGetPanicBecomesInternalError(t *testing.T) {
 		t.Errorf("inner Gets = %d, want 2", got)
 	}
 }
+
+// A peek answers only from this process's live entries: never a call,
+// never the remote.
+func TestPeekAnswersFromThisProcessOnly(t *testing.T) {
+	f := newFake(customer.U8)
+	remote := &countingRemote{}
+	now := time.Now()
+	clock := func() time.Time { return now }
+	s := U8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock})
+	if _, ok := s.PeekGet("k"); ok {
+		t.Fatal("peek of an unknown key answered")
+	}
+	c := mustGet(t, s, "k")
+	if got, ok := s.PeekGet("k"); !ok || got != c {
+		t.Errorf("peek after Get: %v, %v; want the record", got, ok)
+	}
+	other := U8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock}) // another replica
+	if _, ok := other.PeekGet("k"); ok {
+		t.Error("peek answered from the remote cache")
+	}
+	now = now.Add(2 * time.Minute)
+	if _, ok := s.PeekGet("k"); ok {
+		t.Error("peek answered an expired entry")
+	}
+	if f.gets.Load() != 1 {
+		t.Errorf("vendor Gets %d, want 1", f.gets.Load())
+	}
+}

@@ -41,6 +41,7 @@ var (
 	_ customer.U8Source  = (*Source)(nil)
 	_ customer.YCMSource = (*Source)(nil)
 	_ customer.CRMSource = (*Source)(nil)
+	_ customer.Peeker    = (*Source)(nil)
 )
 
 // Get returns a record by key: from the cache when it holds the key (a
@@ -65,6 +66,31 @@ func (s *Source) FindByName(ctx context.Context, name string) ([]*customer.Custo
 		}
 		return cs, err
 	})
+}
+
+// PeekGet implements customer.Peeker from this process's cache.
+func (s *Source) PeekGet(key string) (*customer.Customer, bool) {
+	return peek(s.Guard, s.byKey, key)
+}
+
+// PeekName implements customer.Peeker from this process's cache.
+func (s *Source) PeekName(name string) ([]*customer.Customer, bool) {
+	if s.finder == nil {
+		return nil, false
+	}
+	return peek(s.Guard, s.byName, name)
+}
+
+// peek answers from c's local entries: a value, or nil for "no such
+// record". Only not-found errors are ever cached.
+func peek[V any](g *Guard, c *cache[V], key string) (V, bool) {
+	e, ok := c.peek(key)
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	g.hits.Add(1)
+	return e.v, true
 }
 
 // Contacts returns a CRM customer's contacts.

@@ -8,6 +8,7 @@ package loader
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -45,26 +46,74 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Loaders holds one request's loaders.
+// Loaders holds one request's loaders, made on first use: most requests
+// touch one or two of the six.
 type Loaders struct {
 	svc    *customer.Service
-	byKey  map[customer.Source]*dataloader.Loader[string, *customer.Customer]
-	byName map[customer.Source]*dataloader.Loader[string, []*customer.Customer]
+	o      Options
+	mu     sync.Mutex
+	byKey  [3]*dataloader.Loader[string, *customer.Customer]
+	byName [3]*dataloader.Loader[string, []*customer.Customer]
 }
 
 // New builds a request's loaders over svc.
 func New(svc *customer.Service, o Options) *Loaders {
-	o = o.withDefaults()
-	l := &Loaders{
-		svc:    svc,
-		byKey:  map[customer.Source]*dataloader.Loader[string, *customer.Customer]{},
-		byName: map[customer.Source]*dataloader.Loader[string, []*customer.Customer]{},
+	return &Loaders{svc: svc, o: o.withDefaults()}
+}
+
+// slot is src's index in the loader arrays.
+func slot(src customer.Source) int {
+	switch src {
+	case customer.U8:
+		return 0
+	case customer.YCM:
+		return 1
+	default:
+		return 2
 	}
-	for _, src := range customer.AllSources {
-		l.byKey[src] = newLoader(o, src, svc.GetMany)
-		l.byName[src] = newLoader(o, src, svc.FindByNames)
+}
+
+func (l *Loaders) keyLoader(src customer.Source) *dataloader.Loader[string, *customer.Customer] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld := &l.byKey[slot(src)]
+	if *ld == nil {
+		*ld = newLoader(l.o, src, l.svc.GetMany)
 	}
-	return l
+	return *ld
+}
+
+func (l *Loaders) nameLoader(src customer.Source) *dataloader.Loader[string, []*customer.Customer] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ld := &l.byName[slot(src)]
+	if *ld == nil {
+		*ld = newLoader(l.o, src, l.svc.FindByNames)
+	}
+	return *ld
+}
+
+// known is a thunk for an answer this process already has: the loaders
+// hand it out at once instead of waiting out a batch (Options.Wait at
+// every level of a query) for nothing.
+func known[V any](v V) dataloader.Thunk[V] {
+	return func() (V, error) { return v, nil }
+}
+
+// loadKey is a thunk for src's record key.
+func (l *Loaders) loadKey(ctx context.Context, src customer.Source, key string) dataloader.Thunk[*customer.Customer] {
+	if c, ok := l.svc.Peek(src, key); ok {
+		return known(c)
+	}
+	return l.keyLoader(src).Load(ctx, key)
+}
+
+// loadName is a thunk for src's records named name.
+func (l *Loaders) loadName(ctx context.Context, src customer.Source, name string) dataloader.Thunk[[]*customer.Customer] {
+	if cs, ok := l.svc.PeekName(src, name); ok {
+		return known(cs)
+	}
+	return l.nameLoader(src).Load(ctx, name)
 }
 
 // newLoader builds one loader over a service batch function. Transient
@@ -131,7 +180,7 @@ func (l *Loaders) Customer(ctx context.Context, id string) (*customer.Customer, 
 	if !l.svc.Enabled(gid.Source) {
 		return nil, customer.BadInputf("source %s is not enabled on this gateway", gid.Source)
 	}
-	return l.byKey[gid.Source].Load(ctx, gid.Key)()
+	return l.loadKey(ctx, gid.Source, gid.Key)()
 }
 
 // Customers loads records by global ID, in order, nil where a record does
@@ -151,7 +200,7 @@ func (l *Loaders) Customers(ctx context.Context, ids []string) ([]*customer.Cust
 	}
 	thunks := make([]dataloader.Thunk[*customer.Customer], len(ids))
 	for i, gid := range gids {
-		thunks[i] = l.byKey[gid.Source].Load(ctx, gid.Key)
+		thunks[i] = l.loadKey(ctx, gid.Source, gid.Key)
 	}
 	out := make([]*customer.Customer, len(ids))
 	var errs []error
@@ -194,7 +243,7 @@ func (l *Loaders) Matches(ctx context.Context, c *customer.Customer, sources []c
 func (l *Loaders) names(ctx context.Context, name string, sources []customer.Source, self *customer.Customer) ([]*customer.Customer, []error) {
 	thunks := make([]dataloader.Thunk[[]*customer.Customer], len(sources))
 	for i, src := range sources {
-		thunks[i] = l.byName[src].Load(ctx, name)
+		thunks[i] = l.loadName(ctx, src, name)
 	}
 	var out []*customer.Customer
 	var errs []error

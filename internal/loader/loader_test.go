@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -82,5 +83,45 @@ func TestOneBatchPerSourceAndMissingIsNull(t *testing.T) {
 	if _, errs := l.Customers(context.Background(), []string{"u8:a", "crm:1"}); len(errs) != 1 ||
 		customer.AsError(errs[0]).Code != customer.CodeBadInput {
 		t.Errorf("a disabled source: got %v, want BAD_USER_INPUT", errs)
+	}
+}
+
+// peekU8 is fakeU8 with an in-process cache of a few keys.
+type peekU8 struct {
+	fakeU8
+	cached map[string]*customer.Customer
+}
+
+func (p *peekU8) PeekGet(key string) (*customer.Customer, bool) {
+	c, ok := p.cached[key]
+	return c, ok
+}
+
+func (p *peekU8) PeekName(string) ([]*customer.Customer, bool) { return nil, false }
+
+// Keys the source already holds are answered at once; only the others
+// wait for a batch, and only they reach the source.
+func TestKnownRecordsDoNotWaitForABatch(t *testing.T) {
+	hit := &customer.Customer{Source: customer.U8, SourceID: "hit", Name: "cached"}
+	f := &peekU8{fakeU8: fakeU8{calls: map[string]int{}}, cached: map[string]*customer.Customer{"hit": hit, "gone": nil}}
+	svc := customer.NewService(customer.Sources{U8: f}, customer.ServiceOptions{})
+	l := New(svc, Options{Wait: 300 * time.Millisecond})
+	start := time.Now()
+	c, err := l.Customer(context.Background(), "u8:hit")
+	if err != nil || c != hit {
+		t.Fatalf("cached record: %v, %v", c, err)
+	}
+	if c, err := l.Customer(context.Background(), "u8:gone"); err != nil || c != nil {
+		t.Fatalf("record known not to exist: %v, %v; want nil, nil", c, err)
+	}
+	if d := time.Since(start); d > 150*time.Millisecond {
+		t.Errorf("two known records took %s: they waited for a batch (300ms)", d)
+	}
+	got, errs := l.Customers(context.Background(), []string{"u8:hit", "u8:miss"})
+	if len(errs) > 0 || got[0] != hit || got[1] == nil || got[1].SourceID != "miss" {
+		t.Fatalf("mixed: %v, %v", got, errs)
+	}
+	if len(f.calls) != 1 || f.calls["miss"] != 1 {
+		t.Errorf("source calls %v, want only the unknown key", f.calls)
 	}
 }
