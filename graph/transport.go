@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -195,6 +194,9 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 			"POST a JSON request object with Content-Type: application/json")
 		return nil
 	}
+	if params := limits.DecodedParams(r); params != nil {
+		return params // limits.Middleware read and decoded the body
+	}
 	var body []byte
 	if r.Body != nil {
 		if body, err = io.ReadAll(r.Body); err != nil {
@@ -206,16 +208,13 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 			return nil
 		}
 	}
-	// limits.Middleware has refused what does not decode before it gets
-	// here in production; this keeps the handler safe on its own.
-	if code, msg := limits.CheckBody(body); code != "" {
+	// Without limits.Middleware in front (tests, embedding), the handler
+	// decodes and refuses the same way on its own.
+	params, code, msg := limits.DecodeBody(body)
+	if code != "" {
 		gqlhttp.WriteError(w, r, http.StatusBadRequest, code, msg)
 		return nil
 	}
-	params := &graphql.RawParams{}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	_ = dec.Decode(params) // CheckBody decoded the same bytes the same way
 	return params
 }
 

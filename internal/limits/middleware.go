@@ -2,6 +2,7 @@ package limits
 
 import (
 	"bytes"
+	"context"
 	"custgraph/internal/gqlhttp"
 	"encoding/json"
 	"errors"
@@ -62,10 +63,14 @@ func (o Options) Middleware(next http.Handler) http.Handler {
 			gqlhttp.WriteError(w, r, http.StatusBadRequest, CodeBadRequest, "could not read the request body")
 			return
 		}
-		if code, msg := CheckBody(body); code != "" {
+		params, code, msg := DecodeBody(body)
+		if code != "" {
 			gqlhttp.WriteError(w, r, http.StatusBadRequest, code, msg)
 			return
 		}
+		// The transport takes the request object decoded here instead
+		// of decoding the body again (DecodedParams).
+		r = r.WithContext(context.WithValue(r.Context(), paramsKey{}, params))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
@@ -91,20 +96,43 @@ func isJSONPost(r *http.Request) bool {
 // request object). The message never quotes the body: it names the byte
 // offset or the field at fault.
 func CheckBody(body []byte) (code, msg string) {
+	_, code, msg = DecodeBody(body)
+	return code, msg
+}
+
+// DecodeBody is CheckBody that also returns the decoded request object
+// (nil when refused).
+func DecodeBody(body []byte) (params *graphql.RawParams, code, msg string) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
 	case len(trimmed) == 0:
-		return CodeBadRequest, "request body is empty: send a JSON object with query, and optionally operationName, variables and extensions"
+		return nil, CodeBadRequest, "request body is empty: send a JSON object with query, and optionally operationName, variables and extensions"
 	case trimmed[0] == '[':
-		return CodeBatchingNotSupported, "batched requests (a JSON array of operations) are not supported: send one operation per request"
+		return nil, CodeBatchingNotSupported, "batched requests (a JSON array of operations) are not supported: send one operation per request"
 	}
-	var params graphql.RawParams
+	params = &graphql.RawParams{}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	err := dec.Decode(&params)
+	err := dec.Decode(params)
 	if err == nil {
-		return "", ""
+		return params, "", ""
 	}
+	code, msg = bodyRefusal(err)
+	return nil, code, msg
+}
+
+type paramsKey struct{}
+
+// DecodedParams returns the request object Middleware decoded from r's
+// body, or nil when it did not (another method or media type, or no
+// Middleware in front).
+func DecodedParams(r *http.Request) *graphql.RawParams {
+	p, _ := r.Context().Value(paramsKey{}).(*graphql.RawParams)
+	return p
+}
+
+// bodyRefusal is the code and fixed message for a body that did not decode.
+func bodyRefusal(err error) (code, msg string) {
 	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return CodeBadRequest, fmt.Sprintf("request body is not valid JSON (error at byte %d)", e.Offset)
 	}

@@ -63,6 +63,9 @@ func TestMiddleware(t *testing.T) {
 					t.Errorf("next read: %v", err)
 				}
 				passed = string(b)
+				if p := limits.DecodedParams(r); r.Method == http.MethodPost && (p == nil || p.Query != "{ a }") {
+					t.Errorf("the decoded request object was not passed on: %+v", p)
+				}
 				w.WriteHeader(299)
 			}))
 			var body io.Reader
