@@ -271,6 +271,11 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	// after parsing and before execution.
 	r.With(cors.New(e.CORSOrigins), authn.Middleware, notePrincipal, clientRate(e.ClientRate),
 		cfg.Limits.Middleware, deadline(e.RequestTimeout), loader.Middleware(svc, loader.Options{})).Handle("/graphql", gql)
+	if !tel.Tracing() {
+		// otelhttp with no exporter still wrapped every request and its
+		// writer, a tenth of a small query's CPU.
+		return r, nil
+	}
 	// The inbound span of every request, named by its route; the trace
 	// context of a caller (a federated gateway) is continued.
 	return otelhttp.NewHandler(r, "custgraph", otelhttp.WithTracerProvider(tel.TracerProvider()),

@@ -11,14 +11,24 @@ import (
 )
 
 // GraphQL returns the gqlgen extension that counts operations by name and
-// outcome and traces the resolvers that may call out.
-func (t *Telemetry) GraphQL() graphql.HandlerExtension { return gqlExtension{t} }
+// outcome and, when traces are exported, traces the resolvers that may
+// call out. Without tracing it intercepts no field: gqlgen then runs no
+// interceptor chain for each of a list's thousands of fields.
+func (t *Telemetry) GraphQL() graphql.HandlerExtension {
+	if t.Tracing() {
+		return tracingExtension{gqlExtension{t}}
+	}
+	return gqlExtension{t}
+}
 
-type gqlExtension struct{ t *Telemetry }
+type (
+	gqlExtension     struct{ t *Telemetry }
+	tracingExtension struct{ gqlExtension }
+)
 
 var (
 	_ graphql.ResponseInterceptor = gqlExtension{}
-	_ graphql.FieldInterceptor    = gqlExtension{}
+	_ graphql.FieldInterceptor    = tracingExtension{}
 )
 
 func (gqlExtension) ExtensionName() string                   { return "custgraph telemetry" }
@@ -50,7 +60,7 @@ func (e gqlExtension) InterceptResponse(ctx context.Context, next graphql.Respon
 
 // InterceptField traces resolver fields (those that may call a vendor);
 // plain struct fields would only add noise.
-func (e gqlExtension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+func (e tracingExtension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || !fc.IsResolver {
 		return next(ctx)

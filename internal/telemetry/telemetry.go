@@ -28,6 +28,8 @@ type Telemetry struct {
 	reg    *prometheus.Registry
 	tp     trace.TracerProvider
 	tracer trace.Tracer
+	// tracing: traces go somewhere (New was given a provider).
+	tracing bool
 
 	operations  *prometheus.CounterVec
 	opDuration  *prometheus.HistogramVec
@@ -48,10 +50,11 @@ var _ httpx.Observer = (*Telemetry)(nil)
 
 // New returns a Telemetry whose traces go to tp (nil: none).
 func New(tp trace.TracerProvider) *Telemetry {
+	tracing := tp != nil
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	t := &Telemetry{reg: prometheus.NewRegistry(), tp: tp, tracer: tp.Tracer("custgraph"), names: map[string]bool{}}
+	t := &Telemetry{reg: prometheus.NewRegistry(), tp: tp, tracing: tracing, tracer: tp.Tracer("custgraph"), names: map[string]bool{}}
 	t.operations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custgraph_graphql_operations_total",
 		Help: "GraphQL operations by name and outcome (ok, partial: data with errors, error: no data)."}, []string{"operation", "outcome"})
 	t.opDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "custgraph_graphql_operation_duration_seconds",
@@ -77,6 +80,10 @@ func (t *Telemetry) Handler() http.Handler {
 // TracerProvider is the provider of the gateway's spans (no-op when
 // tracing is off).
 func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tp }
+
+// Tracing reports whether traces are exported: without, the per-request
+// and per-field tracing work is skipped altogether.
+func (t *Telemetry) Tracing() bool { return t.tracing }
 
 // StartCall implements httpx.Observer: a client span per vendor call,
 // named by its endpoint; no URL query (U8 puts its token there) is ever
