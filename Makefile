@@ -22,6 +22,7 @@ e2e: ## real clients from npm (GraphQL-over-HTTP audit, Apollo Federation and Cl
 	sh e2e/run.sh
 
 bench: ## custgraph vs GraphQL Mesh vs the bare upstream, in one run: writes docs/benchmarks.md and .png
+	@sh scripts/ensure-redis || echo "make bench: without redis-server the 'custgraph on Redis' rows are left out"
 	$(GO) run ./bench
 
 ide: ## rebuild the embedded GraphiQL (internal/ide/dist) from the pinned npm packages in ide/

@@ -25,6 +25,9 @@ type bench struct {
 	commands  []string
 	// meshQueries are Mesh's queries by scenario, when Mesh runs.
 	meshQueries map[string]string
+	// redisReason says why the Redis row is missing ("" when it runs).
+	redisReason string
+	redis       *proc
 	started     time.Time
 }
 
@@ -95,6 +98,11 @@ func (b *bench) memory(gws map[string]*gateway) map[string][]procMemory {
 		}
 		mem[name] = tree
 	}
+	if b.redis != nil { // the replicas' shared state, for context
+		if kb, err := peakKB(b.redis.pid()); err == nil {
+			mem["redis"] = []procMemory{{pid: b.redis.pid(), name: "redis-server", peakKB: kb}}
+		}
+	}
 	if g := gws[custgraph]; g != nil { // for context: one simulator
 		if kb, err := peakKB(g.sim.proc.pid()); err == nil {
 			mem["simulator"] = []procMemory{{pid: g.sim.proc.pid(), name: "custgraph sim", peakKB: kb}}
@@ -153,7 +161,11 @@ func envList(env map[string]string) []string {
 func envLine(env map[string]string) string {
 	var out, line strings.Builder
 	for _, k := range sortedKeys(env) {
-		if line.Len() > 0 && line.Len()+len(k)+len(env[k]) > 100 {
+		v := env[k]
+		if k == "CUSTGRAPH_REDIS_URL" { // the report shows no password
+			v = redisPassword.ReplaceAllString(v, "${1}$$PASSWORD@")
+		}
+		if line.Len() > 0 && line.Len()+len(k)+len(v) > 100 {
 			out.WriteString(line.String() + " \\\n")
 			line.Reset()
 			line.WriteString("  ")
@@ -161,11 +173,13 @@ func envLine(env map[string]string) string {
 		if line.Len() > 0 && line.String() != "  " {
 			line.WriteString(" ")
 		}
-		line.WriteString(k + "=" + env[k])
+		line.WriteString(k + "=" + v)
 	}
 	out.WriteString(line.String() + " \\\n ")
 	return out.String()
 }
+
+var redisPassword = regexp.MustCompile(`^(redis://:)[^@]*@`)
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))

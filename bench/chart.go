@@ -15,6 +15,7 @@ import (
 var gatewayColors = map[string]color.Color{
 	custgraph:        color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 	custgraphNoCache: color.RGBA{R: 0x7f, G: 0xb8, B: 0xe0, A: 0xff},
+	custgraphRedis:   color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
 	mesh:             color.RGBA{R: 0xe3, G: 0x4a, B: 0x33, A: 0xff},
 	bare:             color.RGBA{R: 0x80, G: 0x80, B: 0x80, A: 0xff},
 }

@@ -54,6 +54,26 @@ func (b *bench) startGateways(ctx context.Context) (map[string]*gateway, string,
 		}}
 	}
 
+	// custgraph as a replica on Redis: quotas, credentials, the second
+	// cache level and persisted queries shared there.
+	if url, p, err := b.startRedis(); err != nil {
+		b.redisReason = err.Error()
+		fmt.Println("custgraph on Redis left out:", b.redisReason)
+	} else {
+		b.redis = p
+		sim, err := b.startSim("sim-for-custgraph-redis")
+		if err != nil {
+			return nil, "", err
+		}
+		cp, gqlURL, err := b.startCustgraph("custgraph-redis", sim, map[string]string{"CUSTGRAPH_REDIS_URL": url})
+		if err != nil {
+			return nil, "", err
+		}
+		gws[custgraphRedis] = &gateway{name: custgraphRedis, sim: sim, proc: cp, request: func(sc scenario) (request, string) {
+			return graphQLRequest(gqlURL, sc.query), ""
+		}}
+	}
+
 	sim, err := b.startSim("sim-for-bare")
 	if err != nil {
 		return nil, "", err

@@ -108,14 +108,17 @@ func judge(res results, mem map[string][]procMemory, plan []scenario, latency ti
 	g = goal{target: "vendor calls per query at the computed minimum (one query at a time)"}
 	parts, ok, all = nil, true, true
 	for _, sc := range plan {
-		for _, gw := range []string{custgraph, custgraphNoCache} {
+		for _, gw := range []string{custgraph, custgraphNoCache, custgraphRedis} {
 			c := res.get(sc.id, gw)
 			if c == nil || len(c.runs) == 0 {
 				continue
 			}
 			name := sc.label
-			if gw != custgraph {
+			switch gw {
+			case custgraphNoCache:
 				name += ", cache off"
+			case custgraphRedis:
+				name += ", on Redis"
 			}
 			parts = append(parts, fmt.Sprintf("%s %.2f (min %g)", name, c.alone.calls, sc.minCalls))
 			ok = ok && c.alone.calls <= sc.minCalls+0.05

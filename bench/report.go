@@ -55,7 +55,10 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	p("Each gateway has a simulator of its own (`custgraph sim`, CRM quota off, 24 h tokens), so that its")
 	p("vendor calls are counted apart and no gateway's CRM login ends another's session. The bare")
 	p("upstream is a GET of the U8 list page (20 rows) straight from its simulator, with a token fetched")
-	p("once: the floor under any gateway.")
+	p("once: the floor under any gateway. *custgraph on Redis* is custgraph as one of several replicas")
+	p("(`CUSTGRAPH_REDIS_URL`, a private `redis-server`): its vendor quotas, credentials, persisted queries")
+	p("and the second level of its cache (behind the in-process one) live in Redis; Redis's CPU is not")
+	p("counted in its row.")
 	p("")
 	p("- *calls/query, load*: the vendor calls the gateway's own simulator counted during the runs, over")
 	p("  the queries answered. custgraph makes identical vendor calls in flight at the same moment once,")
@@ -81,7 +84,7 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 			}
 			s := c.sum
 			alone := fmt.Sprintf("%.2f", c.alone.calls)
-			if gw == custgraph || gw == custgraphNoCache {
+			if gw == custgraph || gw == custgraphNoCache || gw == custgraphRedis {
 				alone += fmt.Sprintf(" (min %g)", sc.minCalls)
 			}
 			p("| %s | %s | %s | %s | %s | %d%s | %.2f | %s | %s | %s | %s | %s |", sc.label, gw, rps(s.RPS), msec(s.P50ms),
@@ -107,12 +110,15 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	p("")
 	p("| gateway | process | peak RSS |")
 	p("|---|---|--:|")
-	for _, gw := range append(gatewayOrder, "simulator") {
+	for _, gw := range append(gatewayOrder, "redis", "simulator") {
 		for _, pm := range mem[gw] {
 			p("| %s | %s (pid %d) | %s |", gw, pm.name, pm.pid, mib(pm.peakKB))
 		}
 		if gw == mesh && len(mem[mesh]) == 0 {
 			p("| %s | %s | – |", gw, cell1(meshSentence(meshReason), 120))
+		}
+		if gw == custgraphRedis && b.redisReason != "" {
+			p("| %s | %s | – |", gw, cell1("Redis not available: "+b.redisReason, 120))
 		}
 	}
 	p("")

@@ -50,6 +50,9 @@ func (b *bench) measureAll(ctx context.Context, gws map[string]*gateway, meshRea
 			g := gws[name]
 			if g == nil {
 				c.note = "Mesh not available: " + firstLine(meshReason)
+				if name == custgraphRedis {
+					c.note = "Redis not available: " + b.redisReason
+				}
 				continue
 			}
 			req, why := g.request(sc)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +52,13 @@ func TestMedianAndSummary(t *testing.T) {
 	s := summarize(runs)
 	if s.RPS != 20 || s.P50ms != 2 || s.P99ms != 7 || s.CallsPerQuery != 1.5 || s.CPUms != 1.5 || s.Failed != 1 || s.Rounds != 3 {
 		t.Errorf("summary = %+v", s)
+	}
+}
+
+// The report's commands never show the Redis password.
+func TestEnvLineHidesTheRedisPassword(t *testing.T) {
+	line := envLine(map[string]string{"CUSTGRAPH_REDIS_URL": "redis://:s3cr3t-pw@127.0.0.1:6390/0", "CUSTGRAPH_DEMO": "off"})
+	if strings.Contains(line, "s3cr3t-pw") || !strings.Contains(line, "redis://:$PASSWORD@127.0.0.1:6390/0") {
+		t.Errorf("envLine = %q", line)
 	}
 }
