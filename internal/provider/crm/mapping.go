@@ -70,10 +70,11 @@ func toCRMAddress(w *wireAddress) *customer.CRMAddress {
 	if w == nil {
 		return nil
 	}
+	t := make(lenient.Texts, 0, 11) // the 11 text fields below
 	a := &customer.CRMAddress{
-		Tel: w.Tel.Ptr(), Phone: w.Phone.Ptr(), Email: w.Email.Ptr(), QQ: w.QQ.Ptr(), Fax: w.Fax.Ptr(),
-		Wechat: w.Wechat.Ptr(), Wangwang: w.Wangwang.Ptr(), Zip: w.Zip.Ptr(), URL: w.URL.Ptr(),
-		DetailAddress: w.DetailAddress.Ptr(), RegionInfo: w.RegionInfo.Ptr(),
+		Tel: t.Ptr(w.Tel), Phone: t.Ptr(w.Phone), Email: t.Ptr(w.Email), QQ: t.Ptr(w.QQ), Fax: t.Ptr(w.Fax),
+		Wechat: t.Ptr(w.Wechat), Wangwang: t.Ptr(w.Wangwang), Zip: t.Ptr(w.Zip), URL: t.Ptr(w.URL),
+		DetailAddress: t.Ptr(w.DetailAddress), RegionInfo: t.Ptr(w.RegionInfo),
 		Latitude: w.Lat.Ptr(), Longitude: w.Lng.Ptr(),
 		CountryID: w.CountryID.Ptr(), ProvinceID: w.ProvinceID.Ptr(), CityID: w.CityID.Ptr(), DistrictID: w.DistrictID.Ptr(),
 	}
@@ -183,6 +184,12 @@ func parseTime(s lenient.String) *time.Time {
 	v := strings.TrimSpace(string(s))
 	if v == "" {
 		return nil
+	}
+	// The CRM's own shapes, read without time.Parse; a date alone is none
+	// of timeLayouts.
+	if t, layout, ok := lenient.ParseLocal(v, customer.Shanghai); ok && layout != lenient.LayoutDate {
+		t = t.In(customer.Shanghai)
+		return &t
 	}
 	for _, layout := range timeLayouts {
 		if t, err := time.ParseInLocation(layout, v, customer.Shanghai); err == nil {

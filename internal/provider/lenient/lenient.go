@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // String accepts a JSON string, number or boolean and keeps its text. null
@@ -20,6 +21,16 @@ type String string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (s *String) UnmarshalJSON(b []byte) error {
+	if t, ok := text(b); ok {
+		*s = String(t)
+		return nil
+	}
+	return s.unmarshalSlow(b)
+}
+
+// unmarshalSlow is the general String decoder: it handles every input,
+// escapes and errors included, and defines what text must agree with.
+func (s *String) unmarshalSlow(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
@@ -48,6 +59,24 @@ func (s String) Ptr() *string {
 	return &v
 }
 
+// Texts hands out the *string of one record's fields from one
+// allocation instead of one each. Make it with the capacity of the fields
+// read; when it is full, Ptr allocates as String.Ptr does.
+type Texts []string
+
+// Ptr is s.Ptr(), the text kept in t.
+func (t *Texts) Ptr(s String) *string {
+	v := strings.TrimSpace(string(s))
+	if v == "" {
+		return nil
+	}
+	if len(*t) == cap(*t) {
+		return s.Ptr() // not &v: v would then always be moved to the heap
+	}
+	*t = append(*t, v)
+	return &(*t)[len(*t)-1]
+}
+
 // Float accepts a JSON number, a numeric string ("31.579004"), "" or null.
 type Float struct {
 	Value float64
@@ -56,6 +85,22 @@ type Float struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *Float) UnmarshalJSON(b []byte) error {
+	if t, ok := text(b); ok {
+		t = bytes.TrimSpace(t)
+		if len(t) == 0 {
+			*f = Float{}
+			return nil
+		}
+		if v, err := strconv.ParseFloat(string(t), 64); err == nil {
+			*f = Float{Value: v, Valid: true}
+			return nil
+		}
+	}
+	return f.unmarshalSlow(b)
+}
+
+// unmarshalSlow decodes any input and words the errors.
+func (f *Float) unmarshalSlow(b []byte) error {
 	var s String
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
@@ -89,6 +134,22 @@ type Int struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Int) UnmarshalJSON(b []byte) error {
+	if t, ok := text(b); ok {
+		t = bytes.TrimSpace(t)
+		if len(t) == 0 {
+			*n = Int{}
+			return nil
+		}
+		if v, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			*n = Int{Value: v, Valid: true}
+			return nil
+		}
+	}
+	return n.unmarshalSlow(b)
+}
+
+// unmarshalSlow decodes any input, "12.0" included, and words the errors.
+func (n *Int) unmarshalSlow(b []byte) error {
 	var s String
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
@@ -129,6 +190,27 @@ type Bool struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (v *Bool) UnmarshalJSON(b []byte) error {
+	if t, ok := text(b); ok {
+		// Only spellings that lower-casing leaves alone, so that the
+		// answer is the one unmarshalSlow would give.
+		switch string(bytes.TrimSpace(t)) {
+		case "":
+			*v = Bool{}
+			return nil
+		case "true", "1", "是", "y", "yes":
+			*v = Bool{Value: true, Valid: true}
+			return nil
+		case "false", "0", "否", "n", "no":
+			*v = Bool{Value: false, Valid: true}
+			return nil
+		}
+	}
+	return v.unmarshalSlow(b)
+}
+
+// unmarshalSlow decodes any input, whatever its case, and words the
+// errors.
+func (v *Bool) unmarshalSlow(b []byte) error {
 	var s String
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
@@ -163,6 +245,10 @@ type Strings []string
 // UnmarshalJSON implements json.Unmarshaler.
 func (ss *Strings) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if string(b) == "[]" { // most lists are empty: no need for a decoder
+		*ss = []string{}
+		return nil
+	}
 	if len(b) > 0 && b[0] == '[' {
 		var items []String
 		if err := json.Unmarshal(b, &items); err != nil {
@@ -195,4 +281,122 @@ func (ss *Strings) UnmarshalJSON(b []byte) error {
 	}
 	*ss = Strings{string(s)}
 	return nil
+}
+
+// text returns, without allocating, the text String would decode b to,
+// for the shapes vendors send nearly always: null, a number, a boolean,
+// and a string without escapes. ok is false for anything else (escapes,
+// control characters, invalid UTF-8, errors), which unmarshalSlow then
+// decodes: encoding/json would rewrite such strings, so their bytes are
+// not their text.
+func text(b []byte) (t []byte, ok bool) {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return nil, true
+	case b[0] == '"':
+		if len(b) < 2 || b[len(b)-1] != '"' {
+			return nil, false
+		}
+		in := b[1 : len(b)-1]
+		for _, c := range in {
+			if c == '\\' || c == '"' || c < ' ' {
+				return nil, false
+			}
+		}
+		if !utf8.Valid(in) {
+			return nil, false
+		}
+		return in, true
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9') || string(b) == "true" || string(b) == "false":
+		return b, true
+	}
+	return nil, false
+}
+
+// Members counts the members of the top-level object of data (which must
+// be valid JSON) that encoding/json would decode into a struct field named
+// key (an ASCII name). A caller that decodes a field in one pass instead
+// of through json.RawMessage uses it to learn whether the field was there,
+// and whether it came twice (encoding/json then merges the second value
+// into the first, where a RawMessage keeps only the last). sure is false
+// when a member name has escapes or non-ASCII letters, which would need
+// encoding/json's Unicode case folding to compare.
+func Members(data []byte, key string) (n int, sure bool) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return 0, true
+	}
+	depth, name := 0, false
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{':
+			depth++
+			name = depth == 1
+		case '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			name = depth == 1
+		case '"':
+			end := stringEnd(data, i+1)
+			if end < 0 {
+				return n, false
+			}
+			if name {
+				s := data[i+1 : end]
+				for _, c := range s {
+					if c == '\\' || c >= utf8.RuneSelf {
+						return n, false
+					}
+				}
+				if asciiEqualFold(s, key) {
+					n++
+				}
+				name = false
+			}
+			i = end
+		}
+	}
+	return n, true
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// text starts at data[i], or -1.
+func stringEnd(data []byte, i int) int {
+	for {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		j += i
+		escapes := 0
+		for k := j - 1; k >= i && data[k] == '\\'; k-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return j
+		}
+		i = j + 1
+	}
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII, where it agrees with
+// encoding/json's matching of member names to fields.
+func asciiEqualFold(s []byte, key string) bool {
+	if len(s) != len(key) {
+		return false
+	}
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	for i, c := range s {
+		if lower(c) != lower(key[i]) {
+			return false
+		}
+	}
+	return true
 }

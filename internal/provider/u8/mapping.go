@@ -18,32 +18,33 @@ func toCustomer(w *wireCustomer) (*customer.Customer, error) {
 	if code == "" {
 		return nil, badResponse(errors.New("customer without code"))
 	}
+	t := make(lenient.Texts, 0, 17) // the 17 text fields below
 	u := &customer.U8Customer{
 		Code:               code,
-		AbbrName:           w.AbbrName.Ptr(),
-		SortCode:           w.SortCode.Ptr(),
-		DomainCode:         w.DomainCode.Ptr(),
-		Industry:           w.Industry.Ptr(),
-		Address:            w.Address.Ptr(),
-		BankOpen:           w.BankOpen.Ptr(),
-		BankAccNumber:      w.BankAccNumber.Ptr(),
-		Contact:            w.Contact.Ptr(),
-		Phone:              w.Phone.Ptr(),
-		Fax:                w.Fax.Ptr(),
-		Mobile:             w.Mobile.Ptr(),
-		DeliverSite:        w.DeliverSite.Ptr(),
+		AbbrName:           t.Ptr(w.AbbrName),
+		SortCode:           t.Ptr(w.SortCode),
+		DomainCode:         t.Ptr(w.DomainCode),
+		Industry:           t.Ptr(w.Industry),
+		Address:            t.Ptr(w.Address),
+		BankOpen:           t.Ptr(w.BankOpen),
+		BankAccNumber:      t.Ptr(w.BankAccNumber),
+		Contact:            t.Ptr(w.Contact),
+		Phone:              t.Ptr(w.Phone),
+		Fax:                t.Ptr(w.Fax),
+		Mobile:             t.Ptr(w.Mobile),
+		DeliverSite:        t.Ptr(w.DeliverSite),
 		ModifiedAt:         localTime(w.ModifyDate),
 		SeedDate:           localDate(w.SeedDate),
 		EndDate:            localDate(w.EndDate),
-		Memo:               w.Memo.Ptr(),
-		CurrencyName:       w.CurrencyName.Ptr(),
+		Memo:               t.Ptr(w.Memo),
+		CurrencyName:       t.Ptr(w.CurrencyName),
 		Domestic:           w.Domestic.Ptr(),
 		Overseas:           w.Overseas.Ptr(),
 		ServiceAttribute:   w.ServiceAttribute.Ptr(),
-		ManagementTypeCode: w.MngTypeCode.Ptr(),
-		ManagementTypeName: w.MngTypeName.Ptr(),
-		SpecOperatorName:   w.SpecOperatorName.Ptr(),
-		Timestamp:          w.Timestamp.Ptr(),
+		ManagementTypeCode: t.Ptr(w.MngTypeCode),
+		ManagementTypeName: t.Ptr(w.MngTypeName),
+		SpecOperatorName:   t.Ptr(w.SpecOperatorName),
+		Timestamp:          t.Ptr(w.Timestamp),
 	}
 	for i, v := range w.selfDefines() {
 		if p := v.Ptr(); p != nil {
@@ -97,6 +98,12 @@ func localTime(s lenient.String) *time.Time {
 	v := s.Ptr()
 	if v == nil {
 		return nil
+	}
+	// The date and date-time shapes U8 sends on nearly every record, read
+	// without time.Parse. Each is the first of the layouts below it
+	// matches, so the answer is the one the loop would give.
+	if t, _, ok := lenient.ParseLocal(*v, customer.Shanghai); ok {
+		return &t
 	}
 	// Unconfirmed: U8 documents ModifyDate only as "date"; installations
 	// may send a date, a date-time, or SQL Server's date-time with

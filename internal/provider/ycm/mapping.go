@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/provider/lenient"
 )
 
 // decodeCustomer reads the data of a single-customer answer. JSON null
@@ -70,22 +71,23 @@ func toCustomer(w *wireCustomer) (*customer.Customer, error) {
 
 // toExtension copies every YCM field; customerId becomes its decimal text.
 func toExtension(w *wireCustomer) *customer.YCMCustomer {
+	t := make(lenient.Texts, 0, 14) // the 14 text fields below
 	return &customer.YCMCustomer{
 		CustomerID:     strconv.FormatInt(w.CustomerID.Value, 10),
-		FirstName:      w.FirstName.Ptr(),
-		LastName:       w.LastName.Ptr(),
-		Company:        w.Company.Ptr(),
-		Email:          w.Email.Ptr(),
-		BusinessNumber: w.BusinessNumber.Ptr(),
-		MobileNumber:   w.MobileNumber.Ptr(),
-		HomeNumber:     w.HomeNumber.Ptr(),
-		FaxNumber:      w.FaxNumber.Ptr(),
-		ZipCode:        w.ZipCode.Ptr(),
-		Street:         w.Street.Ptr(),
-		City:           w.City.Ptr(),
-		State:          w.State.Ptr(),
-		Country:        w.Country.Ptr(),
-		Remark:         w.Remark.Ptr(),
+		FirstName:      t.Ptr(w.FirstName),
+		LastName:       t.Ptr(w.LastName),
+		Company:        t.Ptr(w.Company),
+		Email:          t.Ptr(w.Email),
+		BusinessNumber: t.Ptr(w.BusinessNumber),
+		MobileNumber:   t.Ptr(w.MobileNumber),
+		HomeNumber:     t.Ptr(w.HomeNumber),
+		FaxNumber:      t.Ptr(w.FaxNumber),
+		ZipCode:        t.Ptr(w.ZipCode),
+		Street:         t.Ptr(w.Street),
+		City:           t.Ptr(w.City),
+		State:          t.Ptr(w.State),
+		Country:        t.Ptr(w.Country),
+		Remark:         t.Ptr(w.Remark),
 	}
 }
 
@@ -124,7 +126,8 @@ func personName(first, last string) string {
 	if first == "" || last == "" {
 		return last + first
 	}
-	if strings.IndexFunc(first+last, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 {
+	han := func(r rune) bool { return unicode.Is(unicode.Han, r) }
+	if strings.IndexFunc(first, han) >= 0 || strings.IndexFunc(last, han) >= 0 {
 		return last + first
 	}
 	return first + " " + last

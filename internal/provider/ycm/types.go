@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"custgraph/internal/provider/lenient"
@@ -108,10 +109,55 @@ func decodePage(raw json.RawMessage) (*wirePage, error) {
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, fmt.Errorf("decode customer list: %w", err)
 	}
-	if !p.Total.Valid || p.Total.Value < 0 {
-		return nil, errors.New("customer list without a total")
+	if err := checkPage(&p); err != nil {
+		return nil, err
 	}
 	return &p, nil
+}
+
+// checkPage refuses a decoded page without a total.
+func checkPage(p *wirePage) error {
+	if !p.Total.Valid || p.Total.Value < 0 {
+		return errors.New("customer list without a total")
+	}
+	return nil
+}
+
+// dataDirect is envelope with data decoded in the same pass as the rest,
+// straight into the caller's type.
+type dataDirect struct {
+	envelope
+	// Data shadows envelope.Data.
+	Data any `json:"data"`
+}
+
+// decodeSuccess decodes an answer that Client.do would return the data of
+// (no refused token, check passes, data not null) into into, a pointer to
+// a zero value, in one pass, and reports whether it could. When it could
+// not, into is unchanged and the answer must be read the general way
+// (decodeEnvelope, then the data), which words every error. It only takes
+// answers where the result is the same either way: data comes exactly once
+// (encoding/json would merge a second one into the first, where
+// json.RawMessage keeps only the last).
+func decodeSuccess(status int, body []byte, into any) bool {
+	dst := reflect.ValueOf(into)
+	if dst.Kind() != reflect.Pointer || dst.IsNil() || !dst.Elem().IsZero() {
+		return false
+	}
+	// A fresh value, so that an answer refused below leaves into alone.
+	fresh := reflect.New(dst.Elem().Type())
+	d := dataDirect{Data: fresh.Interface()}
+	if json.Unmarshal(body, &d) != nil || d.Data == nil {
+		return false
+	}
+	if n, sure := lenient.Members(body, "data"); !sure || n != 1 {
+		return false
+	}
+	if tokenRefused(status, &d.envelope) || check(status, d.envelope, nil) != nil {
+		return false
+	}
+	dst.Elem().Set(fresh.Elem())
+	return true
 }
 
 // decodeToken reads a token answer. YCM sends bare OAuth JSON; an answer

@@ -1,0 +1,135 @@
+package u8
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+
+	"custgraph/internal/customer"
+	"custgraph/internal/sim/fixture"
+	u8sim "custgraph/internal/sim/u8"
+)
+
+// benchCustomers is how many customers the benchmarks' simulator holds:
+// enough for a page of 100 with rows left over.
+const benchCustomers = 240
+
+// benchPageSizes are the batch_get page sizes measured: the client's
+// default and a large page.
+var benchPageSizes = []int{DefaultPageSize, 100}
+
+// capture keeps the body of the last answer to path, so that benchmarks
+// decode exactly the bytes the simulator sends.
+type capture struct {
+	next http.RoundTripper
+	path string
+	mu   sync.Mutex
+	body []byte
+}
+
+func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || r.URL.Path != c.path {
+		return resp, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.body = b
+	c.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
+}
+
+// benchClient is a Client of a fresh simulator, with the capture of its
+// batch_get answers.
+func benchClient(b *testing.B) (*Client, *capture) {
+	b.Helper()
+	w := fixture.Generate(fixture.Options{Seed: 5, Customers: benchCustomers})
+	srv := httptest.NewServer(u8sim.New(u8sim.Options{Companies: w.U8}))
+	b.Cleanup(srv.Close)
+	hc := srv.Client()
+	capt := &capture{next: hc.Transport, path: "/api/customer/batch_get"}
+	hc.Transport = capt
+	cfg := demoConfig(srv.URL)
+	cfg.HTTPClient = hc
+	c, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, capt
+}
+
+// batchBody returns a batch_get answer of size rows as the simulator
+// sends it.
+func batchBody(b *testing.B, size int) []byte {
+	b.Helper()
+	c, capt := benchClient(b)
+	p, err := c.List(context.Background(), customer.ListQuery{Page: 1, PageSize: size})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(p.Customers) != size {
+		b.Fatalf("page holds %d customers, want %d", len(p.Customers), size)
+	}
+	return capt.body
+}
+
+func BenchmarkDecodeBatch(b *testing.B) {
+	for _, size := range benchPageSizes {
+		b.Run("rows="+strconv.Itoa(size), func(b *testing.B) {
+			body := batchBody(b, size)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var ans batchAnswer
+				if err := decode(body, &ans); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkToCustomer(b *testing.B) {
+	for _, size := range benchPageSizes {
+		b.Run("rows="+strconv.Itoa(size), func(b *testing.B) {
+			var ans batchAnswer
+			if err := decode(batchBody(b, size), &ans); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range ans.Customer {
+					if _, err := toCustomer(&ans.Customer[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkList(b *testing.B) {
+	for _, size := range benchPageSizes {
+		b.Run("rows="+strconv.Itoa(size), func(b *testing.B) {
+			c, _ := benchClient(b)
+			ctx := context.Background()
+			q := customer.ListQuery{Page: 2, PageSize: size}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.List(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
