@@ -25,6 +25,8 @@ import (
 	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
 	"custgraph/internal/ide"
+	"custgraph/internal/inflight"
+	"custgraph/internal/limits"
 	"custgraph/internal/loader"
 	crmclient "custgraph/internal/provider/crm"
 	"custgraph/internal/provider/session"
@@ -271,8 +273,15 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	// read a large body), the body limits, the whole-request deadline and
 	// the loaders. Depth, alias, cost and token limits act in the handler,
 	// after parsing and before execution.
-	r.With(cors.New(e.CORSOrigins), authn.Middleware, notePrincipal, clientRate(e.ClientRate),
-		cfg.Limits.Middleware, deadline(e.RequestTimeout), loader.Middleware(svc, loader.Options{})).Handle("/graphql", gql)
+	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), authn.Middleware, notePrincipal,
+		clientRate(e.ClientRate), cfg.Limits.Middleware}
+	if e.ShareInFlight {
+		// After the client's identity, rate and limits (each request
+		// counts and is checked), before the deadline and the loaders.
+		chain = append(chain, inflight.Middleware(sharingKey, tel.SharedAnswer))
+	}
+	chain = append(chain, deadline(e.RequestTimeout), loader.Middleware(svc, loader.Options{}))
+	r.With(chain...).Handle("/graphql", gql)
 	if !tel.Tracing() {
 		// otelhttp with no exporter still wrapped every request and its
 		// writer, a tenth of a small query's CPU.
@@ -282,6 +291,19 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	// context of a caller (a federated gateway) is continued.
 	return otelhttp.NewHandler(r, "custgraph", otelhttp.WithTracerProvider(tel.TracerProvider()),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })), nil
+}
+
+// sharingKey is a GraphQL request's identity for inflight: its client,
+// and its document as limits.Middleware decoded it (POST) or the URL says
+// (GET).
+func sharingKey(r *http.Request) (string, bool) {
+	query := ""
+	if p := limits.DecodedParams(r); p != nil {
+		query = p.Query
+	} else if r.Method == http.MethodGet {
+		query = r.URL.Query().Get("query")
+	}
+	return inflight.Key(r, auth.Principal(r.Context()), query)
 }
 
 // newAuthenticator builds client authentication from the configuration;

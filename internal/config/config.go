@@ -73,6 +73,10 @@ type Edge struct {
 	// CUSTGRAPH_FIELD_SUGGESTIONS, CUSTGRAPH_IDE: on or off) default to on
 	// in demo mode and off otherwise.
 	Introspection, FieldSuggestions, IDE bool
+	// ShareInFlight (CUSTGRAPH_SHARE_INFLIGHT, on or off; default on):
+	// identical queries of one client in flight at the same moment share
+	// one execution and its answer (internal/inflight).
+	ShareInFlight bool
 	// ClientRate bounds requests per client (by principal, else by IP)
 	// (CUSTGRAPH_CLIENT_RATE_LIMIT, default 600/1m; off disables).
 	ClientRate quota.Rate
@@ -265,6 +269,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Introspection:     p.onOff("CUSTGRAPH_INTROSPECTION", demo),
 		FieldSuggestions:  p.onOff("CUSTGRAPH_FIELD_SUGGESTIONS", demo),
 		IDE:               p.onOff("CUSTGRAPH_IDE", demo),
+		ShareInFlight:     p.onOff("CUSTGRAPH_SHARE_INFLIGHT", true),
 		ReadHeaderTimeout: p.duration("CUSTGRAPH_READ_HEADER_TIMEOUT", 5*time.Second, false),
 		ReadTimeout:       p.duration("CUSTGRAPH_READ_TIMEOUT", 30*time.Second, false),
 		WriteTimeout:      p.duration("CUSTGRAPH_WRITE_TIMEOUT", 60*time.Second, false),
@@ -505,9 +510,9 @@ func (c *Config) String() string {
 	}
 	fmt.Fprintf(&b, " redis={url=%s timeout=%s replicas=%d}", redactRedisURL(c.Redis.URL), c.Redis.Timeout, c.Redis.Replicas)
 	e := c.Edge
-	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v client_rate_limit=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
+	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v share_inflight=%v client_rate_limit=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
 		len(e.APIKeys), mask(e.JWTSecret), e.JWKSFile, e.JWTIssuer, e.JWTAudience, e.Metrics, strings.Join(e.CORSOrigins, ","),
-		e.Introspection, e.FieldSuggestions, e.IDE, e.ClientRate, e.ReadHeaderTimeout, e.ReadTimeout, e.WriteTimeout, e.IdleTimeout, e.RequestTimeout, e.ShutdownGrace)
+		e.Introspection, e.FieldSuggestions, e.IDE, e.ShareInFlight, e.ClientRate, e.ReadHeaderTimeout, e.ReadTimeout, e.WriteTimeout, e.IdleTimeout, e.RequestTimeout, e.ShutdownGrace)
 	l := c.Limits
 	fmt.Fprintf(&b, " limits={max_depth=%d max_aliases=%d max_cost=%d max_tokens=%d max_body_bytes=%d max_operations=%d}",
 		l.MaxDepth, l.MaxAliases, l.MaxCost, l.MaxTokens, l.MaxBodyBytes, l.MaxOperations)
