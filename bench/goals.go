@@ -91,7 +91,7 @@ func judge(res results, mem map[string][]procMemory, plan []scenario, latency ti
 	goals = append(goals, g)
 
 	// Caching off against the bare upstream.
-	g = goal{target: "caching off: RPS ≥ 50 % of the bare upstream's on (a)"}
+	g = goal{target: "caching off (and in-flight sharing): RPS ≥ 50 % of the bare upstream's on (a)"}
 	off, ok1 := sum("a", custgraphNoCache)
 	floor, ok2 := sum("a", bare)
 	if ok1 && ok2 {
@@ -116,7 +116,7 @@ func judge(res results, mem map[string][]procMemory, plan []scenario, latency ti
 			name := sc.label
 			switch gw {
 			case custgraphNoCache:
-				name += ", cache off"
+				name += ", cache and sharing off"
 			case custgraphRedis:
 				name += ", on Redis"
 			}

@@ -60,6 +60,12 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	p("and the second level of its cache (behind the in-process one) live in Redis; Redis's CPU is not")
 	p("counted in its row.")
 	p("")
+	p("custgraph runs with its defaults: record caches on, and identical queries in flight at the same")
+	p("moment share one execution and its answer (`CUSTGRAPH_SHARE_INFLIGHT`; nothing is kept once")
+	p("answered). The closed loop sends the same query from every worker, so under load many share. The")
+	p("*cache and sharing off* row turns both off: every query executes and decodes its own vendor page,")
+	p("unless an identical vendor call is in flight at the same moment.")
+	p("")
 	p("- *calls/query, load*: the vendor calls the gateway's own simulator counted during the runs, over")
 	p("  the queries answered. custgraph makes identical vendor calls in flight at the same moment once,")
 	p("  so under load its concurrent identical queries share list pages and this falls below one query's")
@@ -122,6 +128,10 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 		}
 	}
 	p("")
+	if notes, err := os.ReadFile(filepath.Join(b.root, "bench", "before-after.md")); err == nil {
+		p("%s", strings.TrimSpace(string(notes)))
+		p("")
+	}
 	m := describeMachine()
 	p("## Machine")
 	p("")

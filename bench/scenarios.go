@@ -5,7 +5,7 @@ import "time"
 // Gateway names, as the table and the chart show them.
 const (
 	custgraph        = "custgraph"
-	custgraphNoCache = "custgraph, cache off"
+	custgraphNoCache = "custgraph, cache and sharing off"
 	custgraphRedis   = "custgraph on Redis"
 	mesh             = "GraphQL Mesh"
 	bare             = "bare upstream"
