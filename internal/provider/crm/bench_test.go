@@ -1,15 +1,13 @@
 package crm
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/provider/providertest"
 	crmsim "custgraph/internal/sim/crm"
 	"custgraph/internal/sim/fixture"
 )
@@ -21,41 +19,15 @@ const benchCustomers = 240
 // benchPageSize is the list page measured.
 const benchPageSize = 50
 
-// capture keeps the body of the last answer to path, so that benchmarks
-// decode exactly the bytes the simulator sends.
-type capture struct {
-	next http.RoundTripper
-	path string
-	mu   sync.Mutex
-	body []byte
-}
-
-func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.next.RoundTrip(r)
-	if err != nil || r.URL.Path != c.path {
-		return resp, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.body = b
-	c.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
-}
-
 // benchClient is a Client of a fresh simulator without a quota, with the
 // capture of its list answers.
-func benchClient(b *testing.B) (*Client, *capture) {
+func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 	b.Helper()
 	w := fixture.Generate(fixture.Options{Seed: 11, Customers: benchCustomers})
 	srv := httptest.NewServer(crmsim.New(crmsim.Options{Companies: w.CRM, RateLimit: crmsim.RateLimitOff}))
 	b.Cleanup(srv.Close)
 	hc := srv.Client()
-	capt := &capture{next: hc.Transport, path: "/api/v2/customers"}
+	capt := &providertest.Capture{Next: hc.Transport, Path: "/api/v2/customers"}
 	hc.Transport = capt
 	c, err := New(Config{BaseURL: srv.URL, Login: crmsim.DemoLogin, Password: crmsim.DemoPassword, HTTPClient: hc})
 	if err != nil {
@@ -76,7 +48,7 @@ func listBody(b *testing.B) []byte {
 	if len(p.Customers) != benchPageSize {
 		b.Fatalf("page holds %d customers, want %d", len(p.Customers), benchPageSize)
 	}
-	return capt.body
+	return capt.Body()
 }
 
 // BenchmarkDecodeList decodes a list answer as fetch does: the envelope,

@@ -1,16 +1,13 @@
 package u8
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/provider/providertest"
 	"custgraph/internal/sim/fixture"
 	u8sim "custgraph/internal/sim/u8"
 )
@@ -23,41 +20,15 @@ const benchCustomers = 240
 // default and a large page.
 var benchPageSizes = []int{DefaultPageSize, 100}
 
-// capture keeps the body of the last answer to path, so that benchmarks
-// decode exactly the bytes the simulator sends.
-type capture struct {
-	next http.RoundTripper
-	path string
-	mu   sync.Mutex
-	body []byte
-}
-
-func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.next.RoundTrip(r)
-	if err != nil || r.URL.Path != c.path {
-		return resp, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.body = b
-	c.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
-}
-
 // benchClient is a Client of a fresh simulator, with the capture of its
 // batch_get answers.
-func benchClient(b *testing.B) (*Client, *capture) {
+func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 	b.Helper()
 	w := fixture.Generate(fixture.Options{Seed: 5, Customers: benchCustomers})
 	srv := httptest.NewServer(u8sim.New(u8sim.Options{Companies: w.U8}))
 	b.Cleanup(srv.Close)
 	hc := srv.Client()
-	capt := &capture{next: hc.Transport, path: "/api/customer/batch_get"}
+	capt := &providertest.Capture{Next: hc.Transport, Path: "/api/customer/batch_get"}
 	hc.Transport = capt
 	cfg := demoConfig(srv.URL)
 	cfg.HTTPClient = hc
@@ -80,7 +51,7 @@ func batchBody(b *testing.B, size int) []byte {
 	if len(p.Customers) != size {
 		b.Fatalf("page holds %d customers, want %d", len(p.Customers), size)
 	}
-	return capt.body
+	return capt.Body()
 }
 
 func BenchmarkDecodeBatch(b *testing.B) {

@@ -1,15 +1,13 @@
 package ycm
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/provider/providertest"
 	"custgraph/internal/sim/fixture"
 	ycmsim "custgraph/internal/sim/ycm"
 )
@@ -18,41 +16,15 @@ import (
 // several full pages of MaxPageSize.
 const benchCustomers = 240
 
-// capture keeps the body of the last answer to path, so that benchmarks
-// decode exactly the bytes the simulator sends.
-type capture struct {
-	next http.RoundTripper
-	path string
-	mu   sync.Mutex
-	body []byte
-}
-
-func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.next.RoundTrip(r)
-	if err != nil || r.URL.Path != c.path {
-		return resp, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.body = b
-	c.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
-}
-
 // benchClient is a Client of a fresh simulator, with the capture of its
 // list answers.
-func benchClient(b *testing.B) (*Client, *capture) {
+func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 	b.Helper()
 	w := fixture.Generate(fixture.Options{Seed: 11, Customers: benchCustomers})
 	srv := httptest.NewServer(ycmsim.New(ycmsim.Options{Companies: w.YCM}))
 	b.Cleanup(srv.Close)
 	hc := srv.Client()
-	capt := &capture{next: hc.Transport, path: customersPath}
+	capt := &providertest.Capture{Next: hc.Transport, Path: customersPath}
 	hc.Transport = capt
 	c, err := New(Config{BaseURL: srv.URL, ClientID: ycmsim.DemoClientID, ClientSecret: ycmsim.DemoClientSecret, HTTPClient: hc})
 	if err != nil {
@@ -73,7 +45,7 @@ func pageBody(b *testing.B) []byte {
 	if len(p.Customers) != MaxPageSize {
 		b.Fatalf("page holds %d customers, want %d", len(p.Customers), MaxPageSize)
 	}
-	return capt.body
+	return capt.Body()
 }
 
 // decodeList reads a list answer as Client.page does: in one pass when
