@@ -274,13 +274,14 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	// the loaders. Depth, alias, cost and token limits act in the handler,
 	// after parsing and before execution.
 	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), authn.Middleware, notePrincipal,
-		clientRate(e.ClientRate), cfg.Limits.Middleware}
+		clientRate(e.ClientRate), cfg.Limits.Middleware, deadline(e.RequestTimeout)}
 	if e.ShareInFlight {
 		// After the client's identity, rate and limits (each request
-		// counts and is checked), before the deadline and the loaders.
+		// counts and is checked) and within its deadline (waiting for
+		// another's answer counts).
 		chain = append(chain, inflight.Middleware(sharingKey, tel.SharedAnswer))
 	}
-	chain = append(chain, deadline(e.RequestTimeout), loader.Middleware(svc, loader.Options{}))
+	chain = append(chain, loader.Middleware(svc, loader.Options{}))
 	r.With(chain...).Handle("/graphql", gql)
 	if !tel.Tracing() {
 		// otelhttp with no exporter still wrapped every request and its

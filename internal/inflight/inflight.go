@@ -70,7 +70,11 @@ func (g *group) middleware(next http.Handler) http.Handler {
 		select {
 		case <-c.done:
 		case <-r.Context().Done():
-			return // the client left; nobody reads an answer
+			// The client left or the request's deadline passed: next
+			// answers that as it would have (a timeout error, or
+			// nothing for nobody), without executing.
+			next.ServeHTTP(w, r)
+			return
 		}
 		if !c.ok {
 			next.ServeHTTP(w, r)

@@ -193,3 +193,24 @@ func TestKey(t *testing.T) {
 		}
 	}
 }
+
+// A waiting request whose deadline passes is answered as its own request
+// would be (here the handler sees its context done), not held for the
+// first one's answer.
+func TestWaitingEndsWithTheRequestsDeadline(t *testing.T) {
+	inner := &gated{gate: make(chan struct{}), answer: okAnswer}
+	g := &group{key: bodyKey, calls: map[string]*call{}}
+	h := g.middleware(inner)
+	var wg sync.WaitGroup
+	wg.Go(func() { post(context.Background(), h, "p", `{"query":"{ a }"}`) })
+	waitFor(t, func() bool { return inner.runs.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	post(ctx, h, "p", `{"query":"{ a }"}`)
+	if d := time.Since(start); d > 2*time.Second || inner.runs.Load() != 2 {
+		t.Errorf("the waiting request returned after %s with %d executions; want at its deadline, handed to next", d, inner.runs.Load())
+	}
+	close(inner.gate)
+	wg.Wait()
+}
