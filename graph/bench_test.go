@@ -58,7 +58,9 @@ func (m *memorySource) FindByName(_ context.Context, name string) ([]*customer.C
 	return cs, nil
 }
 
-func (m *memorySource) Contacts(context.Context, string) ([]customer.CRMContact, error) { return nil, nil }
+func (m *memorySource) Contacts(context.Context, string) ([]customer.CRMContact, error) {
+	return nil, nil
+}
 
 func (m *memorySource) PeekGet(key string) (*customer.Customer, bool) {
 	i, err := strconv.Atoi(key)
