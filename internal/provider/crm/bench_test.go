@@ -3,7 +3,6 @@ package crm
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"custgraph/internal/customer"
@@ -24,12 +23,8 @@ const benchPageSize = 50
 func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 	b.Helper()
 	w := fixture.Generate(fixture.Options{Seed: 11, Customers: benchCustomers})
-	srv := httptest.NewServer(crmsim.New(crmsim.Options{Companies: w.CRM, RateLimit: crmsim.RateLimitOff}))
-	b.Cleanup(srv.Close)
-	hc := srv.Client()
-	capt := &providertest.Capture{Next: hc.Transport, Path: "/api/v2/customers"}
-	hc.Transport = capt
-	c, err := New(Config{BaseURL: srv.URL, Login: crmsim.DemoLogin, Password: crmsim.DemoPassword, HTTPClient: hc})
+	url, hc, capt := providertest.Serve(b, crmsim.New(crmsim.Options{Companies: w.CRM, RateLimit: crmsim.RateLimitOff}), "/api/v2/customers")
+	c, err := New(Config{BaseURL: url, Login: crmsim.DemoLogin, Password: crmsim.DemoPassword, HTTPClient: hc})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,14 +36,7 @@ func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 func listBody(b *testing.B) []byte {
 	b.Helper()
 	c, capt := benchClient(b)
-	p, err := c.List(context.Background(), customer.ListQuery{Page: 2, PageSize: benchPageSize})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(p.Customers) != benchPageSize {
-		b.Fatalf("page holds %d customers, want %d", len(p.Customers), benchPageSize)
-	}
-	return capt.Body()
+	return providertest.PageBody(b, capt, benchPageSize, c.List)
 }
 
 // BenchmarkDecodeList decodes a list answer as fetch does: the envelope,

@@ -2,7 +2,6 @@ package u8
 
 import (
 	"context"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 
@@ -25,12 +24,8 @@ var benchPageSizes = []int{DefaultPageSize, 100}
 func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 	b.Helper()
 	w := fixture.Generate(fixture.Options{Seed: 5, Customers: benchCustomers})
-	srv := httptest.NewServer(u8sim.New(u8sim.Options{Companies: w.U8}))
-	b.Cleanup(srv.Close)
-	hc := srv.Client()
-	capt := &providertest.Capture{Next: hc.Transport, Path: "/api/customer/batch_get"}
-	hc.Transport = capt
-	cfg := demoConfig(srv.URL)
+	url, hc, capt := providertest.Serve(b, u8sim.New(u8sim.Options{Companies: w.U8}), "/api/customer/batch_get")
+	cfg := demoConfig(url)
 	cfg.HTTPClient = hc
 	c, err := New(cfg)
 	if err != nil {
@@ -44,14 +39,7 @@ func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 func batchBody(b *testing.B, size int) []byte {
 	b.Helper()
 	c, capt := benchClient(b)
-	p, err := c.List(context.Background(), customer.ListQuery{Page: 1, PageSize: size})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(p.Customers) != size {
-		b.Fatalf("page holds %d customers, want %d", len(p.Customers), size)
-	}
-	return capt.Body()
+	return providertest.PageBody(b, capt, size, c.List)
 }
 
 func BenchmarkDecodeBatch(b *testing.B) {

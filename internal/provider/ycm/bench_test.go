@@ -3,7 +3,6 @@ package ycm
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"custgraph/internal/customer"
@@ -21,12 +20,8 @@ const benchCustomers = 240
 func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 	b.Helper()
 	w := fixture.Generate(fixture.Options{Seed: 11, Customers: benchCustomers})
-	srv := httptest.NewServer(ycmsim.New(ycmsim.Options{Companies: w.YCM}))
-	b.Cleanup(srv.Close)
-	hc := srv.Client()
-	capt := &providertest.Capture{Next: hc.Transport, Path: customersPath}
-	hc.Transport = capt
-	c, err := New(Config{BaseURL: srv.URL, ClientID: ycmsim.DemoClientID, ClientSecret: ycmsim.DemoClientSecret, HTTPClient: hc})
+	url, hc, capt := providertest.Serve(b, ycmsim.New(ycmsim.Options{Companies: w.YCM}), customersPath)
+	c, err := New(Config{BaseURL: url, ClientID: ycmsim.DemoClientID, ClientSecret: ycmsim.DemoClientSecret, HTTPClient: hc})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,14 +33,7 @@ func benchClient(b *testing.B) (*Client, *providertest.Capture) {
 func pageBody(b *testing.B) []byte {
 	b.Helper()
 	c, capt := benchClient(b)
-	p, err := c.List(context.Background(), customer.ListQuery{Page: 2, PageSize: MaxPageSize})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(p.Customers) != MaxPageSize {
-		b.Fatalf("page holds %d customers, want %d", len(p.Customers), MaxPageSize)
-	}
-	return capt.Body()
+	return providertest.PageBody(b, capt, MaxPageSize, c.List)
 }
 
 // decodeList reads a list answer as Client.page does: in one pass when
