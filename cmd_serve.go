@@ -295,16 +295,18 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 }
 
 // sharingKey is a GraphQL request's identity for inflight: its client,
-// and its document as limits.Middleware decoded it (POST) or the URL says
-// (GET).
+// and its request as limits.Middleware read and decoded it (POST) or the
+// URL says (GET).
 func sharingKey(r *http.Request) (string, bool) {
+	params, body := limits.Decoded(r)
 	query := ""
-	if p := limits.DecodedParams(r); p != nil {
-		query = p.Query
-	} else if r.Method == http.MethodGet {
+	switch {
+	case params != nil:
+		query = params.Query
+	case r.Method == http.MethodGet:
 		query = r.URL.Query().Get("query")
 	}
-	return inflight.Key(r, auth.Principal(r.Context()), query)
+	return inflight.Key(r, auth.Principal(r.Context()), query, body)
 }
 
 // newAuthenticator builds client authentication from the configuration;

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -72,5 +73,33 @@ func TestMetricsAndTraces(t *testing.T) {
 			t.Fatalf("spans not exported within 5 s; got %d bytes", len(got))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Identical queries in flight at the same moment, through the real
+// server, share one execution: one vendor call, identical answers, and
+// /metrics counts the shared ones.
+func TestIdenticalQueriesInFlightShareOneAnswer(t *testing.T) {
+	s := startSim(t, sim.Options{Latency: 300 * time.Millisecond, CRMRate: quota.Rate{Off: true}})
+	addr, _ := start(t, gatewayEnv(s, nil), "serve")
+	const query = `{ customers(sources: [U8], first: 3) { nodes { id name } } }`
+	ask(t, addr, `{ customer(id: "u8:00000009") { id } }`, nil) // the U8 token
+	s.Reset()
+	answers := make([]gqlResponse, 5)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() { answers[i] = ask(t, addr, query, nil) })
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if len(a.Errors) > 0 || string(a.Data) != string(answers[0].Data) {
+			t.Fatalf("answer %d: %s %v", i, a.Data, a.Errors)
+		}
+	}
+	if calls := s.Stats().Calls["u8 GET /api/customer/batch_get"]; calls != 1 {
+		t.Errorf("vendor calls %d, want 1", calls)
+	}
+	if !regexp.MustCompile(`(?m)^custgraph_graphql_shared_answers_total [1-9]`).MatchString(metrics(t, addr)) {
+		t.Error("no shared answer counted in /metrics")
 	}
 }

@@ -194,7 +194,7 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 			"POST a JSON request object with Content-Type: application/json")
 		return nil
 	}
-	if params := limits.DecodedParams(r); params != nil {
+	if params, _ := limits.Decoded(r); params != nil {
 		return params // limits.Middleware read and decoded the body
 	}
 	var body []byte

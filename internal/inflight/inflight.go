@@ -14,7 +14,6 @@ package inflight
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -108,6 +107,8 @@ func (g *group) lead(key string, c *call, next http.Handler, w http.ResponseWrit
 		// must not wait forever, and they run on their own.
 		c.status, c.body = rec.status, rec.body.Bytes()
 		c.contentType = w.Header().Get("Content-Type")
+		// The transport (graph.appendResponse) writes errors first, as
+		// json.Marshal does: an answer without errors starts with data.
 		c.ok = rec.status == http.StatusOK && bytes.HasPrefix(c.body, []byte(`{"data":`)) && r.Context().Err() == nil
 		g.mu.Lock()
 		delete(g.calls, key)
@@ -139,39 +140,23 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // Key is the identity of a GraphQL request for Middleware: the client
 // (principal, "" when anonymous), the method, the media types it accepts
-// and the request itself (the body of a POST, the URL query of a GET).
-// query is the request's document: requests whose document is unknown
-// (a persisted query's hash alone) or may hold a mutation or a
-// subscription are never shared, whatever the schema holds today.
-func Key(r *http.Request, principal, query string) (string, bool) {
+// and the request itself (body, as already read, for a POST; the URL
+// query for a GET). query is the request's document: requests whose
+// document is unknown (a persisted query's hash alone) or may hold a
+// mutation or a subscription are never shared, whatever the schema holds
+// today.
+func Key(r *http.Request, principal, query string, body []byte) (string, bool) {
 	if query == "" || strings.Contains(query, "mutation") || strings.Contains(query, "subscription") {
 		return "", false
 	}
-	var req []byte
-	switch r.Method {
-	case http.MethodGet:
-		req = []byte(r.URL.RawQuery)
-	case http.MethodPost:
-		if r.Body == nil {
-			return "", false
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return "", false
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		req = body
+	var req string
+	switch {
+	case r.Method == http.MethodGet:
+		req = r.URL.RawQuery
+	case r.Method == http.MethodPost && body != nil:
+		req = string(body)
 	default:
 		return "", false
 	}
-	var b strings.Builder
-	b.Grow(len(principal) + len(r.Method) + 64 + len(req))
-	b.WriteString(principal)
-	b.WriteByte(0)
-	b.WriteString(r.Method)
-	b.WriteByte(0)
-	b.WriteString(r.Header.Get("Accept"))
-	b.WriteByte(0)
-	b.Write(req)
-	return b.String(), true
+	return principal + "\x00" + r.Method + "\x00" + r.Header.Get("Accept") + "\x00" + req, true
 }

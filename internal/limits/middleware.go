@@ -69,8 +69,8 @@ func (o Options) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		// The transport takes the request object decoded here instead
-		// of decoding the body again (DecodedParams).
-		r = r.WithContext(context.WithValue(r.Context(), paramsKey{}, params))
+		// of decoding the body again (Decoded).
+		r = r.WithContext(context.WithValue(r.Context(), decodedKey{}, decoded{params, body}))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
@@ -90,18 +90,11 @@ func isJSONPost(r *http.Request) bool {
 	return err == nil && mediaType == "application/json"
 }
 
-// CheckBody decodes body as the GraphQL POST transport does (one JSON
+// DecodeBody decodes body as the GraphQL POST transport does (one JSON
 // value into graphql.RawParams, numbers kept as json.Number) and returns
-// the refusal's code and message when that fails ("" when body is a
-// request object). The message never quotes the body: it names the byte
-// offset or the field at fault.
-func CheckBody(body []byte) (code, msg string) {
-	_, code, msg = DecodeBody(body)
-	return code, msg
-}
-
-// DecodeBody is CheckBody that also returns the decoded request object
-// (nil when refused).
+// it, or the refusal's code and message when that fails (params nil).
+// The message never quotes the body: it names the byte offset or the
+// field at fault.
 func DecodeBody(body []byte) (params *graphql.RawParams, code, msg string) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
@@ -121,14 +114,19 @@ func DecodeBody(body []byte) (params *graphql.RawParams, code, msg string) {
 	return nil, code, msg
 }
 
-type paramsKey struct{}
+type decodedKey struct{}
 
-// DecodedParams returns the request object Middleware decoded from r's
-// body, or nil when it did not (another method or media type, or no
-// Middleware in front).
-func DecodedParams(r *http.Request) *graphql.RawParams {
-	p, _ := r.Context().Value(paramsKey{}).(*graphql.RawParams)
-	return p
+type decoded struct {
+	params *graphql.RawParams
+	body   []byte
+}
+
+// Decoded returns the request object Middleware decoded from r's body,
+// and the body, or nil and nil when it did not (another method or media
+// type, or no Middleware in front).
+func Decoded(r *http.Request) (*graphql.RawParams, []byte) {
+	d, _ := r.Context().Value(decodedKey{}).(decoded)
+	return d.params, d.body
 }
 
 // bodyRefusal is the code and fixed message for a body that did not decode.

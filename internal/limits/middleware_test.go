@@ -63,8 +63,8 @@ func TestMiddleware(t *testing.T) {
 					t.Errorf("next read: %v", err)
 				}
 				passed = string(b)
-				if p := limits.DecodedParams(r); r.Method == http.MethodPost && (p == nil || p.Query != "{ a }") {
-					t.Errorf("the decoded request object was not passed on: %+v", p)
+				if p, body := limits.Decoded(r); r.Method == http.MethodPost && (p == nil || p.Query != "{ a }" || string(body) != tt.body) {
+					t.Errorf("the decoded request object was not passed on: %+v, %q", p, body)
 				}
 				w.WriteHeader(299)
 			}))
