@@ -20,6 +20,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/quota"
 )
 
 // Options tunes a Guard. Zero values take the defaults.
@@ -31,6 +32,13 @@ type Options struct {
 	// Backoff is the base of the jittered backoff: retry n waits between
 	// Backoff·2ⁿ⁻¹/2 and Backoff·2ⁿ⁻¹. Default 20 ms.
 	Backoff time.Duration
+	// RetryBudget is the time the retries of one request take at most,
+	// all its vendor calls together, counted from its first retry (see
+	// WithRetryBudget); a call made outside a request has one of its own.
+	// A retry is made only while the budget lasts and is cut off when it
+	// runs out, so that a hung vendor costs a request one call's timeout
+	// and this, not a timeout per attempt. Default 4 s.
+	RetryBudget time.Duration
 	// RetryRatio is the retry budget: retries may be at most this share
 	// of calls (plus RetryBurst saved up), so that a failing vendor sees
 	// little more than its usual load. Default 0.5; RetryBurst 20.
@@ -62,6 +70,12 @@ type Guard struct {
 	budget  *budget
 	flights flights
 
+	// trip closes when the circuit opens (and is then replaced): calls
+	// still waiting for a quota turn give up (quota.AbandonOn), since
+	// the turn could only be spent on a call bound to fail.
+	tripMu sync.Mutex
+	trip   chan struct{}
+
 	byKey    *cache[*customer.Customer]
 	byName   *cache[[]*customer.Customer]
 	contacts *cache[[]customer.CRMContact]
@@ -87,6 +101,9 @@ func newGuard(src customer.Source, o Options) *Guard {
 	if o.Backoff <= 0 {
 		o.Backoff = 20 * time.Millisecond
 	}
+	if o.RetryBudget <= 0 {
+		o.RetryBudget = 4 * time.Second
+	}
 	if o.RetryRatio <= 0 {
 		o.RetryRatio = 0.5
 	}
@@ -108,7 +125,8 @@ func newGuard(src customer.Source, o Options) *Guard {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	g := &Guard{src: src, o: o, budget: &budget{tokens: float64(o.RetryBurst), max: float64(o.RetryBurst), ratio: o.RetryRatio}}
+	g := &Guard{src: src, o: o, budget: &budget{tokens: float64(o.RetryBurst), max: float64(o.RetryBurst), ratio: o.RetryRatio},
+		trip: make(chan struct{})}
 	g.byKey = newCache[*customer.Customer](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":get:")
 	g.byName = newCache[[]*customer.Customer](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":name:")
 	g.contacts = newCache[[]customer.CRMContact](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":contacts:")
@@ -123,6 +141,10 @@ func newGuard(src customer.Source, o Options) *Guard {
 			level := slog.LevelInfo
 			if to == gobreaker.StateOpen {
 				level = slog.LevelWarn
+				g.tripMu.Lock()
+				close(g.trip)
+				g.trip = make(chan struct{})
+				g.tripMu.Unlock()
 			}
 			o.Log.Log(context.Background(), level, "circuit "+circuitName(to), "source", name, "from", circuitName(from))
 		},
@@ -172,6 +194,18 @@ func neutral(err error) bool {
 		errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Reason: customer.ReasonRateLimited})
 }
 
+// waitError is what a caller learns when its own deadline passed while it
+// waited for the vendor (its call, or another caller's it joined): the
+// source timed out for it, an upstream TIMEOUT of the contract's shape,
+// not a bare context error that the edge can only call internal.
+func (g *Guard) waitError(err error) error {
+	var e *customer.Error
+	if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &e) {
+		return customer.UpstreamError(g.src, customer.ReasonTimeout, "", err)
+	}
+	return err
+}
+
 // retryable reports whether a failed read may succeed if made again.
 func retryable(err error) bool {
 	var e *customer.Error
@@ -203,6 +237,9 @@ func (g *Guard) run(ctx context.Context, fn func(context.Context) (any, error)) 
 			done(customer.UpstreamError(g.src, customer.ReasonBadResponse, "", errors.New("the call panicked")))
 		}
 	}()
+	g.tripMu.Lock()
+	ctx = quota.AbandonOn(ctx, g.trip)
+	g.tripMu.Unlock()
 	v, err := g.retry(ctx, fn)
 	settled = true
 	done(verdict(ctx, err))
@@ -210,15 +247,23 @@ func (g *Guard) run(ctx context.Context, fn func(context.Context) (any, error)) 
 }
 
 // retry calls fn, and again after a jittered backoff while it fails as
-// retryable, within Retries, the budget and ctx.
+// retryable: within Retries, the retry budget of the request (its time;
+// see WithRetryBudget) and of the vendor (its share of calls), ctx, and
+// while the circuit stays closed.
 func (g *Guard) retry(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
 	g.budget.deposit()
+	window := retryWindowOf(ctx, g.o.RetryBudget)
+	v, err := fn(ctx)
 	for attempt := 0; ; attempt++ {
-		v, err := fn(ctx)
-		if err == nil || !retryable(err) || attempt >= g.o.Retries || ctx.Err() != nil {
+		if err == nil || !retryable(err) || attempt >= g.o.Retries || ctx.Err() != nil ||
+			g.breaker.State() == gobreaker.StateOpen {
 			return v, err
 		}
 		wait := g.backoff(attempt)
+		until := window.until(time.Now())
+		if time.Until(until) <= wait {
+			return v, err // the request's retry time is spent
+		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return v, err
 		}
@@ -233,7 +278,53 @@ func (g *Guard) retry(ctx context.Context, fn func(context.Context) (any, error)
 			return nil, err
 		}
 		g.retries.Add(1)
+		actx, cancel := context.WithDeadline(ctx, until)
+		again, againErr := fn(actx)
+		cancel()
+		if errors.Is(againErr, quota.ErrExceeded) {
+			// No quota turn within the retry's time: the failure
+			// that asked for the retry is the answer, not our quota.
+			return v, err
+		}
+		v, err = again, againErr
 	}
+}
+
+// retryWindow is the time the retries of one request may take together:
+// it opens at the request's first retry and lasts budget.
+type retryWindow struct {
+	budget time.Duration
+	mu     sync.Mutex
+	end    time.Time // zero until the first retry
+}
+
+type retryWindowKey struct{}
+
+// WithRetryBudget returns ctx carrying one retry budget of d for every
+// vendor call made under it: the edge gives each request one, so that its
+// retries, however many calls and vendors they span, take d at most
+// between them (see Options.RetryBudget).
+func WithRetryBudget(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, retryWindowKey{}, &retryWindow{budget: d})
+}
+
+// retryWindowOf returns ctx's retry window, or a new one of d for a call
+// made outside a request.
+func retryWindowOf(ctx context.Context, d time.Duration) *retryWindow {
+	if w, ok := ctx.Value(retryWindowKey{}).(*retryWindow); ok {
+		return w
+	}
+	return &retryWindow{budget: d}
+}
+
+// until returns the end of the window, opening it now if no retry has yet.
+func (w *retryWindow) until(now time.Time) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.end.IsZero() {
+		w.end = now.Add(w.budget)
+	}
+	return w.end
 }
 
 // verdict is what the breaker learns from a call's outcome: nothing when

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/quota"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -757,7 +758,7 @@ func TestRetryBudgetLimitsRetries(t *testing.T) {
 func TestRetryStopsWhenCallerLeaves(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setAlways(upstream(customer.U8, customer.ReasonUnavailable))
-	s := U8(f, Options{Backoff: time.Hour})
+	s := U8(f, Options{Backoff: time.Hour, RetryBudget: 2 * time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := goGet(s, ctx, "001")
@@ -791,6 +792,144 @@ func TestNoRetryPastDeadline(t *testing.T) {
 	}
 	if f.gets.Load() != 1 || s.Stats().Retries != 0 {
 		t.Errorf("inner Gets %d, retries %d; want 1, 0", f.gets.Load(), s.Stats().Retries)
+	}
+}
+
+// hungRetries returns a call whose first attempt times out at once (as
+// after its own per-call timeout) and whose retries hang until their
+// context ends; attempts counts them, and retryDeadlines gets each
+// retry's deadline.
+func hungRetries(src customer.Source, attempts *atomic.Int32, firstDone *time.Time, retryDeadlines chan<- time.Time) func(context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) {
+		if attempts.Add(1) == 1 {
+			*firstDone = time.Now()
+			return nil, upstream(src, customer.ReasonTimeout)
+		}
+		dl, _ := ctx.Deadline()
+		retryDeadlines <- dl
+		<-ctx.Done()
+		return nil, customer.UpstreamError(src, customer.ReasonTimeout, "", ctx.Err())
+	}
+}
+
+// TestRetryBudgetBoundsAHungVendor: a vendor that never answers costs a
+// call its first timeout and the retry budget, not a timeout per retry:
+// the retry is cut off when the budget ends, and no further retry is made.
+func TestRetryBudgetBoundsAHungVendor(t *testing.T) {
+	const budget = 100 * time.Millisecond
+	g := newGuard(customer.U8, Options{Retries: 2, Backoff: time.Millisecond, RetryBudget: budget, BreakerFailures: 100})
+	var attempts atomic.Int32
+	var firstDone time.Time
+	deadlines := make(chan time.Time, 3)
+	_, err := g.run(context.Background(), hungRetries(customer.U8, &attempts, &firstDone, deadlines))
+	if !errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Reason: customer.ReasonTimeout}) {
+		t.Fatalf("err = %v, want TIMEOUT", err)
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Fatalf("%d attempts, want 2: the retry used up the budget", n)
+	}
+	dl := <-deadlines
+	if dl.Before(firstDone.Add(budget)) || dl.After(firstDone.Add(budget+time.Second)) {
+		t.Fatalf("the retry's deadline is %v after the first attempt ended, want the budget (%v) from the retry's start", dl.Sub(firstDone), budget)
+	}
+}
+
+// TestRetryBudgetIsTheRequests: calls under one WithRetryBudget share
+// it: once one call's retries have spent it, another call of the same
+// request (another vendor) is not retried.
+func TestRetryBudgetIsTheRequests(t *testing.T) {
+	ctx := WithRetryBudget(context.Background(), 50*time.Millisecond)
+	opts := Options{Retries: 2, Backoff: time.Millisecond, RetryBudget: time.Hour, BreakerFailures: 100}
+	var a, b atomic.Int32
+	var firstDone time.Time
+	deadlines := make(chan time.Time, 6)
+	if _, err := newGuard(customer.U8, opts).run(ctx, hungRetries(customer.U8, &a, &firstDone, deadlines)); err == nil {
+		t.Fatal("the hung U8 call succeeded")
+	}
+	if _, err := newGuard(customer.CRM, opts).run(ctx, hungRetries(customer.CRM, &b, &firstDone, deadlines)); err == nil {
+		t.Fatal("the hung CRM call succeeded")
+	}
+	if a.Load() != 2 || b.Load() != 1 {
+		t.Fatalf("attempts U8 %d, CRM %d; want 2 and 1 (the request's retry budget was spent)", a.Load(), b.Load())
+	}
+}
+
+// TestNoRetryOnceTheCircuitOpened: a call does not retry into a circuit
+// that other calls' failures opened meanwhile.
+func TestNoRetryOnceTheCircuitOpened(t *testing.T) {
+	g := newGuard(customer.YCM, Options{Retries: 2, Backoff: time.Millisecond, BreakerFailures: 1, BreakerOpen: time.Hour})
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	var attempts atomic.Int32
+	done := make(chan error, 1)
+	go func() {
+		_, err := g.run(context.Background(), func(ctx context.Context) (any, error) {
+			if attempts.Add(1) == 1 {
+				close(entered)
+				<-proceed
+			}
+			return nil, upstream(customer.YCM, customer.ReasonUnavailable)
+		})
+		done <- err
+	}()
+	recv(t, entered, "the first attempt")
+	g.run(context.Background(), func(context.Context) (any, error) { return nil, upstream(customer.YCM, customer.ReasonUnavailable) })
+	if g.Circuit() != "OPEN" {
+		t.Fatalf("circuit %s, want OPEN", g.Circuit())
+	}
+	close(proceed)
+	if err := recv(t, done, "the call's end"); err == nil {
+		t.Fatal("the call succeeded")
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Fatalf("%d attempts, want 1: no retry into an open circuit", n)
+	}
+}
+
+// TestCallsWaitingForAQuotaTurnGiveUpWhenTheCircuitOpens: a call waiting
+// for its vendor's quota when the circuit opens gives its turn back and
+// fails at once, instead of waiting to spend the turn on a dead vendor.
+func TestCallsWaitingForAQuotaTurnGiveUpWhenTheCircuitOpens(t *testing.T) {
+	g := newGuard(customer.CRM, Options{Retries: -1, BreakerFailures: 1, BreakerOpen: time.Hour})
+	w := quota.NewWindow(quota.Rate{N: 1, Per: time.Hour}, nil)
+	if _, err := w.Take(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	entered := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := g.run(context.Background(), func(ctx context.Context) (any, error) {
+			close(entered)
+			_, err := w.Take(ctx, 2*time.Hour)
+			return nil, err
+		})
+		done <- err
+	}()
+	recv(t, entered, "the waiting call")
+	g.run(context.Background(), func(context.Context) (any, error) { return nil, upstream(customer.CRM, customer.ReasonUnavailable) })
+	if err := recv(t, done, "the waiting call's end"); !errors.Is(err, quota.ErrAbandoned) {
+		t.Fatalf("the waiting call: %v, want ErrAbandoned", err)
+	}
+}
+
+// TestDeadlineWhileWaitingIsTheSourcesTimeout: a caller whose deadline
+// passes while it waits for another's call gets the source's TIMEOUT,
+// not a bare context error that the edge could only call internal.
+func TestDeadlineWhileWaitingIsTheSourcesTimeout(t *testing.T) {
+	f := newFake(customer.CRM)
+	gate := make(chan struct{})
+	f.setGate(gate)
+	s := CRM(f, Options{})
+	first := goGet(s, context.Background(), "7")
+	recv(t, f.entered, "the first call")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := s.Get(ctx, "7")
+	if !errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Source: customer.CRM, Reason: customer.ReasonTimeout}) {
+		t.Fatalf("err = %v, want a CRM TIMEOUT", err)
+	}
+	close(gate)
+	if r := recv(t, first, "the first caller's answer"); r.err != nil {
+		t.Fatal(r.err)
 	}
 }
 

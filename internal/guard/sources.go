@@ -121,7 +121,7 @@ func (s *Source) List(ctx context.Context, q customer.ListQuery) (*customer.Page
 		s.coalesced.Add(1)
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.waitError(err)
 	}
 	return v.(*customer.Page), nil
 }
@@ -173,7 +173,7 @@ func cached[V any](ctx context.Context, g *Guard, c *cache[V], op, key string, f
 		c.put(ctx, key, zero, err)
 		return zero, err
 	case err != nil:
-		return zero, err
+		return zero, g.waitError(err)
 	}
 	out := v.(V)
 	c.put(ctx, key, out, nil)

@@ -4,14 +4,18 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"custgraph/internal/customer"
@@ -41,6 +45,10 @@ type ClientOptions struct {
 	// Observer, when set, learns of every call and quota wait (metrics,
 	// traces).
 	Observer Observer
+	// Throttled tells the vendor's refusal of a call for its quota from
+	// its answer (nil: HTTP 429, Throttled); such a call is made once
+	// more after the vendor's window (see paced).
+	Throttled func(*http.Response) bool
 	// MaxWait is the longest a call waits for its turn in the quota;
 	// a call whose turn is further away, or beyond its context's
 	// deadline, fails at once with RATE_LIMITED. Default 10 s.
@@ -80,7 +88,10 @@ func NewClient(o ClientOptions) *http.Client {
 		tr = &observed{next: tr, src: o.Source, obs: o.Observer}
 	}
 	if o.Limiter != nil {
-		tr = &paced{next: tr, src: o.Source, limiter: o.Limiter, maxWait: o.MaxWait, obs: o.Observer}
+		if o.Throttled == nil {
+			o.Throttled = Throttled
+		}
+		tr = &paced{next: tr, src: o.Source, limiter: o.Limiter, maxWait: o.MaxWait, throttled: o.Throttled, obs: o.Observer}
 	}
 	return &http.Client{Transport: tr}
 }
@@ -115,35 +126,149 @@ func (c *cancelOnClose) Close() error {
 }
 
 // paced takes a turn in the vendor's quota before every call, so that the
-// vendor never has to refuse one.
+// vendor never has to refuse one, and spends only what the vendor counts.
+//
+//   - A call that never reached the vendor (no connection: refused, a
+//     failed dial or name lookup, a dial timeout; nothing written) gives
+//     its turn back, so that a vendor that is down does not use up the
+//     quota and make the next calls wait for turns they will not use.
+//   - A call whose turn does not come while its caller can still use the
+//     answer (beyond MaxWait, past the deadline less the time a call
+//     takes, or its circuit opened meanwhile: quota.AbandonOn) fails at
+//     once as RATE_LIMITED, or UNAVAILABLE for the circuit.
+//   - When the vendor refuses a call for its quota even so (its clock, a
+//     call that reached it late), the quota is filled until the vendor's
+//     window has cleared and the call is made once more, if its turn
+//     comes within the request's deadline (MaxWait bounds only a call's
+//     first wait); otherwise the refusal is the answer.
 type paced struct {
-	next    http.RoundTripper
-	src     customer.Source
-	limiter quota.Limiter
-	maxWait time.Duration
-	obs     Observer // may be nil
+	next      http.RoundTripper
+	src       customer.Source
+	limiter   quota.Limiter
+	maxWait   time.Duration
+	throttled func(*http.Response) bool
+	obs       Observer // may be nil
 }
 
 func (p *paced) RoundTrip(req *http.Request) (*http.Response, error) {
+	turn, err := p.take(req, p.maxWait)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.send(req, turn)
+	if err != nil || !p.throttled(resp) {
+		return resp, err
+	}
+	turn.Refused(retryAfter(resp))
+	again, ok := replay(req)
+	if !ok {
+		return resp, nil
+	}
+	// The call already waited its turn once: its second may come as late
+	// as the request can still use the answer, beyond MaxWait.
+	wait := p.maxWait
+	if dl, ok := req.Context().Deadline(); ok {
+		wait = time.Until(dl)
+	}
+	if turn, err = p.take(again, wait); err != nil {
+		// No turn in time: the vendor's refusal is the answer.
+		return resp, nil
+	}
+	drain(resp)
+	return p.send(again, turn)
+}
+
+// take waits for a turn for req, at most maxWait; its errors are the client's own, with
+// the request's body closed as a RoundTripper must.
+func (p *paced) take(req *http.Request, maxWait time.Duration) (*quota.Turn, error) {
 	start := time.Now()
-	err := p.limiter.Take(req.Context(), p.maxWait)
+	turn, err := p.limiter.Take(req.Context(), maxWait)
 	if p.obs != nil {
 		p.obs.QuotaWait(p.src, time.Since(start), errors.Is(err, quota.ErrExceeded))
 	}
+	if err == nil {
+		return turn, nil
+	}
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	var ex *quota.ExceededError
+	switch {
+	case errors.As(err, &ex):
+		e := customer.UpstreamError(p.src, customer.ReasonRateLimited, "", err)
+		// Refused here, not by the vendor: say when to come back.
+		e.Message = fmt.Sprintf("%s: outbound quota %s spent, next call possible in %s", p.src, ex.Rate, ex.Wait.Round(100*time.Millisecond))
+		return nil, e
+	case errors.Is(err, quota.ErrAbandoned):
+		return nil, customer.UpstreamError(p.src, customer.ReasonUnavailable, "", err)
+	}
+	return nil, err
+}
+
+// send makes the call on its turn, and gives the turn back when the call
+// never reached the vendor.
+func (p *paced) send(req *http.Request, turn *quota.Turn) (*http.Response, error) {
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}
+	resp, err := p.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 	if err != nil {
-		if req.Body != nil {
-			_ = req.Body.Close() // a RoundTripper always closes the body
-		}
-		var ex *quota.ExceededError
-		if errors.As(err, &ex) {
-			e := customer.UpstreamError(p.src, customer.ReasonRateLimited, "", err)
-			// Refused here, not by the vendor: say when to come back.
-			e.Message = fmt.Sprintf("%s: outbound quota %s spent, next call possible in %s", p.src, ex.Rate, ex.Wait.Round(100*time.Millisecond))
-			return nil, e
+		if !wrote.Load() {
+			turn.Unused()
 		}
 		return nil, err
 	}
-	return p.next.RoundTrip(req)
+	turn.Answered()
+	return resp, nil
+}
+
+// Throttled reports a vendor's refusal of a call for its quota by HTTP
+// status: 429 Too Many Requests. A vendor that says it otherwise (a code
+// in its envelope) gives NewClient a Throttled of its own.
+func Throttled(resp *http.Response) bool { return resp.StatusCode == http.StatusTooManyRequests }
+
+// retryAfter reads a refusal's Retry-After in seconds (0 when absent or
+// in another form: the quota's own window then decides).
+func retryAfter(resp *http.Response) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(time.Duration(n)*time.Second, time.Hour)
+}
+
+// replay returns req to be sent again, when its body can be.
+func replay(req *http.Request) (*http.Request, bool) {
+	again := req.Clone(req.Context())
+	if req.Body == nil || req.Body == http.NoBody {
+		return again, true
+	}
+	if req.GetBody == nil {
+		return nil, false
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, false
+	}
+	again.Body = body
+	return again, true
+}
+
+// drain reads a little of a discarded answer and closes it, so that its
+// connection can be reused.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}
+
+// PeekBody returns the first n bytes of resp's body (all of it when
+// shorter) and leaves the body whole for its reader.
+func PeekBody(resp *http.Response, n int64) []byte {
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, n))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	return head
 }
 
 // Fetch sends req and reads the answer (at most MaxBody bytes). A

@@ -13,13 +13,14 @@ import (
 // bookScript books the next turn of a sliding-window quota held in a
 // sorted set (member → turn in ms): the same rule as quota.Window, atomic
 // in Redis and on Redis's clock, so that replicas' clocks do not matter.
-// ARGV: span ms, N, limit ms (longest acceptable wait), member.
+// ARGV: span ms, N, limit ms (longest acceptable wait), member, keep ms
+// (how long a turn may matter: the period and the most slack).
 // Returns {booked (0|1), wait ms, turn ms}.
 var bookScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local span, n, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
+local span, n, limit, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - keep)
 local count = redis.call('ZCARD', KEYS[1])
 local turn = now
 if count > 0 then
@@ -34,8 +35,24 @@ if turn - now > limit then
   return {0, turn - now, turn}
 end
 redis.call('ZADD', KEYS[1], turn, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], turn - now + span + 1000)
+redis.call('PEXPIRE', KEYS[1], turn - now + keep + 1000)
 return {1, turn - now, turn}
+`)
+
+// fillScript books the whole quota as quota.Window.FillUntil does: N turns
+// at the later of now, the last booked turn and until − period.
+// ARGV: N, until − period as ms from now (may be negative), member
+// prefix, keep ms.
+var fillScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n, offset, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
+local at = math.max(now, now + offset)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last > 0 then at = math.max(at, tonumber(last[2])) end
+for i = 1, n do redis.call('ZADD', KEYS[1], at, ARGV[3] .. ':' .. i) end
+redis.call('PEXPIRE', KEYS[1], at - now + keep + 1000)
+return at
 `)
 
 // Limiter keeps one vendor quota for every replica sharing the Store. While
@@ -45,8 +62,10 @@ type Limiter struct {
 	store *Store
 	key   string
 	rate  quota.Rate
-	span  time.Duration
 	local *quota.Window
+	// lag is local's: what this replica learns of its calls' lateness
+	// sets the slack whether the quota is shared or kept alone.
+	lag *quota.Lag
 	// alone is set while this replica keeps its share by itself.
 	alone atomic.Bool
 }
@@ -62,29 +81,35 @@ func NewLimiter(store *Store, name string, rate quota.Rate, replicas int) *Limit
 	if replicas > 1 {
 		share.N = max(1, rate.N/replicas)
 	}
-	return &Limiter{store: store, key: prefix + "quota:" + name, rate: rate,
-		span: rate.Per + quota.Slack(rate.Per), local: quota.NewWindow(share, nil)}
+	local := quota.NewWindow(share, nil)
+	return &Limiter{store: store, key: prefix + "quota:" + name, rate: rate, local: local, lag: local.Lag()}
 }
 
+// keep is how long a booked turn can matter to a later booking.
+func (l *Limiter) keep() time.Duration { return l.rate.Per + quota.MaxSlack(l.rate.Per) }
+
 // Take implements quota.Limiter.
-func (l *Limiter) Take(ctx context.Context, maxWait time.Duration) error {
+func (l *Limiter) Take(ctx context.Context, maxWait time.Duration) (*quota.Turn, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	limit := maxWait
-	if dl, ok := ctx.Deadline(); ok {
-		limit = min(limit, time.Until(dl))
-	}
+	limit := quota.Limit(ctx, time.Now(), maxWait, l.lag.Need())
 	member := l.store.token()
+	span := l.rate.Per + l.lag.Slack()
 	var res []int64
+	sent := time.Now()
 	err := l.store.do(ctx, func(ctx context.Context, rdb *redis.Client) error {
 		var err error
-		res, err = bookScript.Run(ctx, rdb, []string{l.key}, l.span.Milliseconds(), l.rate.N, max(limit.Milliseconds(), 0), member).Int64Slice()
+		res, err = bookScript.Run(ctx, rdb, []string{l.key}, span.Milliseconds(), l.rate.N,
+			max(limit.Milliseconds(), 0), member, l.keep().Milliseconds()).Int64Slice()
 		return err
 	})
+	// Redis read its clock somewhere within this round trip: the turn
+	// may have come up to that much before the wait below ends.
+	rtt := time.Since(sent)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 		// Redis unreachable: this replica's share, alone. The others
 		// may have spent the whole current window, so the share starts
@@ -97,14 +122,33 @@ func (l *Limiter) Take(ctx context.Context, maxWait time.Duration) error {
 	l.alone.Store(false)
 	wait := time.Duration(res[1]) * time.Millisecond
 	if res[0] == 0 {
-		return &quota.ExceededError{Rate: l.rate, Wait: wait}
+		return nil, &quota.ExceededError{Rate: l.rate, Wait: wait}
 	}
-	return quota.AwaitTurn(ctx, wait, func() {
+	giveBack := func() {
 		// Give the turn back; best effort, on a context of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.store.timeout)
 		defer cancel()
 		_ = l.store.do(rctx, func(ctx context.Context, rdb *redis.Client) error {
 			return rdb.ZRem(ctx, l.key, member).Err()
 		})
+	}
+	if err := quota.AwaitTurn(ctx, wait, giveBack); err != nil {
+		return nil, err
+	}
+	return quota.NewTurn(time.UnixMilli(res[2]), rtt, l.lag, giveBack, func(after time.Duration) { l.fill(ctx, after) }), nil
+}
+
+// fill books the whole shared quota after a vendor's refusal, so that every
+// replica waits for the vendor's window to clear (and, while Redis is
+// away, this replica alone).
+func (l *Limiter) fill(ctx context.Context, after time.Duration) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.store.timeout)
+	defer cancel()
+	err := l.store.do(rctx, func(ctx context.Context, rdb *redis.Client) error {
+		return fillScript.Run(ctx, rdb, []string{l.key}, l.rate.N, (after - l.rate.Per).Milliseconds(),
+			l.store.token(), l.keep().Milliseconds()).Err()
 	})
+	if err != nil {
+		l.local.FillUntil(time.Now().Add(after))
+	}
 }

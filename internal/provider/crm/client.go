@@ -49,6 +49,30 @@ const (
 	codeRateLimited = 100429
 )
 
+// maxEnvelope is the largest answer Throttled reads for a throttle code:
+// an error envelope is a code and a sentence; anything longer is data.
+const maxEnvelope = 4 << 10
+
+// Throttled tells the CRM's refusal of a call for its quota (for
+// httpx.ClientOptions.Throttled): HTTP 429 whatever its body, or the
+// throttle code in an envelope of any status.
+// Unconfirmed: the CRM's real throttled answer is undocumented (see
+// docs/upstreams.md); both forms are read.
+func Throttled(resp *http.Response) bool {
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return true
+	}
+	if resp.ContentLength > maxEnvelope {
+		return false
+	}
+	head := httpx.PeekBody(resp, maxEnvelope+1)
+	if len(head) > maxEnvelope {
+		return false
+	}
+	var env envelope
+	return json.Unmarshal(head, &env) == nil && env.Code.Valid && env.Code.Value == codeRateLimited
+}
+
 // Config configures a Client.
 type Config struct {
 	// BaseURL is the edition's domain, e.g. https://dingtalk.e.ikcrm.com;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -433,4 +434,34 @@ func stub(t *testing.T, h http.HandlerFunc) *Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestThrottledReadsStatusAndCode: the CRM's quota refusal is told by HTTP
+// 429 or by its throttle code in an envelope of any status, and reading
+// the code leaves the body whole for the client.
+func TestThrottledReadsStatusAndCode(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   bool
+	}{
+		{"429 without an envelope", http.StatusTooManyRequests, "<html>busy</html>", true},
+		{"throttle code on 200", http.StatusOK, `{"code":100429,"message":"请求过于频繁"}`, true},
+		{"throttle code as a string", http.StatusBadRequest, `{"code":"100429"}`, true},
+		{"another code", http.StatusOK, `{"code":100401,"message":"session"}`, false},
+		{"data", http.StatusOK, `{"code":0,"data":{"customers":[]}}`, false},
+		{"a long answer is data", http.StatusOK, `{"code":100429,"pad":"` + strings.Repeat("x", 5000) + `"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &http.Response{StatusCode: tt.status, Body: io.NopCloser(strings.NewReader(tt.body)), ContentLength: -1}
+			if got := Throttled(resp); got != tt.want {
+				t.Errorf("Throttled = %v, want %v", got, tt.want)
+			}
+			if rest, _ := io.ReadAll(resp.Body); string(rest) != tt.body {
+				t.Errorf("body after Throttled: %q", rest)
+			}
+		})
+	}
 }
