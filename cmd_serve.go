@@ -163,8 +163,9 @@ func useDemo(cfg *config.Config, base string) {
 func buildSources(cfg *config.Config, store *shared.Store, obs httpx.Observer, log *slog.Logger) (customer.Sources, error) {
 	var s customer.Sources
 	r := cfg.Resilience
-	httpClient := func(src customer.Source, t config.Tuning) *http.Client {
-		o := httpx.ClientOptions{Timeout: t.Timeout, MaxConns: t.MaxConns, Source: src, MaxWait: r.QuotaMaxWait, Observer: obs}
+	httpClient := func(src customer.Source, t config.Tuning, throttled func(*http.Response) bool) *http.Client {
+		o := httpx.ClientOptions{Timeout: t.Timeout, MaxConns: t.MaxConns, Source: src, MaxWait: r.QuotaMaxWait,
+			Observer: obs, Throttled: throttled}
 		switch {
 		case t.RateLimit.Off || t.RateLimit.N <= 0:
 		case store != nil:
@@ -185,7 +186,7 @@ func buildSources(cfg *config.Config, store *shared.Store, obs httpx.Observer, l
 		if retries == 0 {
 			retries = -1 // guard's zero is its default
 		}
-		o := guard.Options{Retries: retries, BreakerFailures: r.BreakerFailures, BreakerOpen: r.BreakerOpen,
+		o := guard.Options{Retries: retries, RetryBudget: r.RetryBudget, BreakerFailures: r.BreakerFailures, BreakerOpen: r.BreakerOpen,
 			CacheTTL: t.CacheTTL, CacheSize: r.CacheSize, Log: log}
 		if store != nil {
 			o.Remote = shared.NewCache(store)
@@ -195,7 +196,7 @@ func buildSources(cfg *config.Config, store *shared.Store, obs httpx.Observer, l
 	if c := cfg.U8; c.Enabled() {
 		u8, err := u8client.New(u8client.Config{BaseURL: c.BaseURL, FromAccount: c.FromAccount,
 			ToAccount: c.ToAccount, AppKey: c.AppKey, AppSecret: c.AppSecret, DSSequence: c.DSSequence,
-			HTTPClient: httpClient(customer.U8, c.Tuning), Shared: credential(customer.U8, c.BaseURL, c.FromAccount, c.ToAccount, c.AppKey)})
+			HTTPClient: httpClient(customer.U8, c.Tuning, nil), Shared: credential(customer.U8, c.BaseURL, c.FromAccount, c.ToAccount, c.AppKey)})
 		if err != nil {
 			return s, err
 		}
@@ -203,7 +204,7 @@ func buildSources(cfg *config.Config, store *shared.Store, obs httpx.Observer, l
 	}
 	if c := cfg.YCM; c.Enabled() {
 		ycm, err := ycmclient.New(ycmclient.Config{BaseURL: c.BaseURL, ClientID: c.ClientID,
-			ClientSecret: c.ClientSecret, HTTPClient: httpClient(customer.YCM, c.Tuning),
+			ClientSecret: c.ClientSecret, HTTPClient: httpClient(customer.YCM, c.Tuning, nil),
 			Shared: credential(customer.YCM, c.BaseURL, c.ClientID)})
 		if err != nil {
 			return s, err
@@ -212,7 +213,7 @@ func buildSources(cfg *config.Config, store *shared.Store, obs httpx.Observer, l
 	}
 	if c := cfg.CRM; c.Enabled() {
 		crm, err := crmclient.New(crmclient.Config{BaseURL: c.BaseURL, Login: c.Login,
-			Password: c.Password, CorpID: c.CorpID, HTTPClient: httpClient(customer.CRM, c.Tuning),
+			Password: c.Password, CorpID: c.CorpID, HTTPClient: httpClient(customer.CRM, c.Tuning, crmclient.Throttled),
 			Shared: credential(customer.CRM, c.BaseURL, c.Login, c.CorpID)})
 		if err != nil {
 			return s, err
@@ -236,7 +237,7 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 			slog.String("err", httpx.RedactText(err.Error())))
 	}
 	gql := graph.NewHandler(&graph.Resolver{Service: svc, SelfDefineLabels: cfg.SelfDefineLabels},
-		graph.HandlerOptions{Introspection: e.Introspection, LogError: logError, Limits: cfg.Limits,
+		graph.HandlerOptions{Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits,
 			// Persisted queries live a day unused; in Redis when replicas share it.
 			PersistedQueries: shared.NewPersistedQueries(store, 1000, 24*time.Hour)})
 	gql.SetDisableSuggestion(!e.FieldSuggestions)
@@ -274,12 +275,13 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	// the loaders. Depth, alias, cost and token limits act in the handler,
 	// after parsing and before execution.
 	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), authn.Middleware, notePrincipal,
-		clientRate(e.ClientRate), cfg.Limits.Middleware, deadline(e.RequestTimeout)}
+		clientRate(e.ClientRate, e.ClientRateBy, e.ClientAddressHeader), cfg.Limits.Middleware,
+		deadline(e.RequestTimeout, cfg.Resilience.RetryBudget)}
 	if e.ShareInFlight {
 		// After the client's identity, rate and limits (each request
 		// counts and is checked) and within its deadline (waiting for
 		// another's answer counts).
-		chain = append(chain, inflight.Middleware(sharingKey, tel.SharedAnswer))
+		chain = append(chain, inflight.Middleware(sharingKey, tel))
 	}
 	chain = append(chain, loader.Middleware(svc, loader.Options{}))
 	r.With(chain...).Handle("/graphql", gql)

@@ -4,14 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
 
 	"custgraph/internal/auth"
+	"custgraph/internal/config"
 	"custgraph/internal/gqlhttp"
+	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
 	"custgraph/internal/quota"
 )
@@ -75,32 +80,97 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// clientRate bounds each client's requests (by principal when
-// authenticated, else by address) with a sliding window; beyond it the
-// answer is 429 with a GraphQL-shaped error and Retry-After.
-func clientRate(r quota.Rate) func(http.Handler) http.Handler {
+// clientRate bounds each client's requests, when a rate is configured
+// (it is off by default: a BFF sends all its users' traffic from one
+// address, and the outbound quotas keep the vendors' limits whatever
+// clients send). A client is its authenticated principal; a request
+// without one is limited by its address only when by is "address"
+// (the address from addressHeader when set: see clientAddress). Beyond
+// the rate the answer is 429 with a GraphQL-shaped error and Retry-After.
+func clientRate(r quota.Rate, by, addressHeader string) func(http.Handler) http.Handler {
 	if r.Off || r.N <= 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
-	return httprate.Limit(r.N, r.Per,
-		httprate.WithKeyFuncs(func(req *http.Request) (string, error) {
-			if p := auth.Principal(req.Context()); p != "" {
-				return p, nil
-			}
-			return httprate.KeyByIP(req)
-		}),
+	limiter := httprate.NewRateLimiter(r.N, r.Per,
 		httprate.WithLimitHandler(func(w http.ResponseWriter, req *http.Request) {
 			gqlhttp.WriteError(w, req, http.StatusTooManyRequests, "RATE_LIMITED",
 				fmt.Sprintf("more than %d requests per %s from this client", r.N, r.Per))
 		}))
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			key := ""
+			switch p := auth.Principal(req.Context()); {
+			case p != "":
+				key = "principal " + p
+			case by == config.ClientRateByAddress:
+				key = "address " + clientAddress(req, addressHeader)
+			}
+			if key != "" && limiter.RespondOnLimit(w, req, key) {
+				return
+			}
+			next.ServeHTTP(w, req)
+		})
+	}
 }
 
-// deadline bounds one whole request: resolvers and vendor calls see it
-// through their context.
-func deadline(d time.Duration) func(http.Handler) http.Handler {
+// clientAddress is the address of the client behind req: from header,
+// which a trusted reverse proxy sets, when it is given and holds an IP
+// address (X-Forwarded-For: its last entry, the one the proxy in front of
+// us appended; Forwarded: the for= of its last element; any other header:
+// its value), else the connection's. IPv6 addresses are kept to their /64,
+// which one host usually holds whole.
+func clientAddress(req *http.Request, header string) string {
+	if header != "" {
+		if ip := headerAddress(req.Header.Values(header), header); ip != "" {
+			return httprate.CanonicalizeIP(ip)
+		}
+	}
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	return httprate.CanonicalizeIP(host)
+}
+
+// headerAddress reads the client's IP address from a proxy header's
+// values ("" when it holds none).
+func headerAddress(values []string, header string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	last := values[len(values)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	last = strings.TrimSpace(last)
+	if http.CanonicalHeaderKey(header) == "Forwarded" {
+		v := ""
+		for part := range strings.SplitSeq(last, ";") {
+			if k, val, ok := strings.Cut(strings.TrimSpace(part), "="); ok && strings.EqualFold(k, "for") {
+				v = strings.Trim(val, `"`)
+			}
+		}
+		last = strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+		if h, _, err := net.SplitHostPort(v); err == nil {
+			last = h
+		}
+	}
+	if ip, err := netip.ParseAddr(last); err == nil {
+		return ip.String()
+	}
+	if ap, err := netip.ParseAddrPort(last); err == nil {
+		return ap.Addr().String()
+	}
+	return ""
+}
+
+// deadline bounds one whole request, and the time its retries of vendor
+// calls take between them (guard.WithRetryBudget): resolvers and vendor
+// calls see both through their context.
+func deadline(d, retryBudget time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
+			ctx, cancel := context.WithTimeout(guard.WithRetryBudget(r.Context(), retryBudget), d)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})

@@ -4,10 +4,17 @@
 // references of its own; both composed by @apollo/gateway
 // (IntrospectAndCompose) and served by @apollo/server.
 //
-// Env: CUSTGRAPH_GRAPHQL_URL (custgraph's /graphql) and CUSTGRAPH_SIM_URL
-// (the simulators custgraph calls, for their call counters: GET
-// /_sim/stats, POST /_sim/reset). e2e/run.sh sets both, with the CRM
-// quota off so that the lookups here never wait for it.
+// custgraph runs as production starts it (CUSTGRAPH_DEMO=off, so
+// introspection off) behind an API key: the router composes from _service
+// and resolves references with _entities, the subgraph contract that must
+// answer without public introspection, and authenticates every call to
+// custgraph (composition included) as a real router would.
+//
+// Env: CUSTGRAPH_FEDERATION_URL (that custgraph's /graphql),
+// CUSTGRAPH_FEDERATION_KEY (its API key) and CUSTGRAPH_SIM_URL (the
+// simulators custgraph calls, for their call counters: GET /_sim/stats,
+// POST /_sim/reset). e2e/run.sh sets them, with the CRM quota off so that
+// the lookups here never wait for it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApolloServer } from '@apollo/server';
@@ -24,9 +31,11 @@ process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 delete process.env.APOLLO_KEY;
 delete process.env.APOLLO_GRAPH_REF;
 
-const custgraphURL = process.env.CUSTGRAPH_GRAPHQL_URL;
+const custgraphURL = process.env.CUSTGRAPH_FEDERATION_URL;
+const custgraphKey = process.env.CUSTGRAPH_FEDERATION_KEY;
 const simURL = process.env.CUSTGRAPH_SIM_URL;
-const skip = (!custgraphURL || !simURL) && 'CUSTGRAPH_GRAPHQL_URL and CUSTGRAPH_SIM_URL are not set (run sh e2e/run.sh)';
+const skip = (!custgraphURL || !custgraphKey || !simURL) && 'CUSTGRAPH_FEDERATION_URL, CUSTGRAPH_FEDERATION_KEY and CUSTGRAPH_SIM_URL are not set (run sh e2e/run.sh)';
+const auth = { authorization: `Bearer ${custgraphKey}` };
 
 /** The reviews subgraph's rating of a customer: 1 to 5, from its id alone. */
 export function ratingOf(id) {
@@ -88,6 +97,7 @@ before(async () => {
     buildService: ({ name, url }) => new RemoteGraphQLDataSource({
       url,
       willSendRequest({ request }) {
+        if (name === 'custgraph') request.http.headers.set('authorization', auth.authorization);
         fetches.push({ service: name, query: request.query, representations: request.variables?.representations?.length });
       },
     }),
@@ -102,10 +112,10 @@ after(async () => {
   await reviews?.stop();
 });
 
-async function post(url, query, variables) {
+async function post(url, query, variables, headers = {}) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = await res.json();
@@ -123,7 +133,7 @@ async function federated(query, variables) {
 
 /** Runs query on custgraph alone. */
 async function direct(query, variables) {
-  const { status, body } = await post(custgraphURL, query, variables);
+  const { status, body } = await post(custgraphURL, query, variables, auth);
   assert.equal(status, 200);
   assert.equal(body.errors, undefined, JSON.stringify(body.errors));
   return body.data;
@@ -143,6 +153,17 @@ function byIdCalls(calls) {
     CRM: calls['crm GET /api/v2/customers/{id}'] ?? 0,
   };
 }
+
+test('federation: the subgraph runs as production does: no public introspection, the router authenticated', { skip }, async () => {
+  const intro = await post(custgraphURL, '{ __schema { queryType { name } } }', undefined, auth);
+  assert.equal(intro.body.errors?.[0]?.extensions?.code, 'INTROSPECTION_DISABLED', JSON.stringify(intro.body));
+  const anonymous = await post(custgraphURL, '{ _service { sdl } }');
+  assert.equal(anonymous.status, 401);
+  const sdl = await post(custgraphURL, '{ _service { sdl } }', undefined, auth);
+  assert.equal(sdl.status, 200);
+  assert.equal(sdl.body.errors, undefined, JSON.stringify(sdl.body.errors));
+  assert.match(sdl.body.data._service.sdl, /type Customer implements Node @key\(fields: "id"\)/);
+});
 
 test('federation: a page of custgraph customers with the reviews subgraph\'s rating', { skip }, async () => {
   const query = `{ customers(first: 6) { edges { node { id name rating notes } } } }`;

@@ -9,8 +9,12 @@
 #   - `custgraph sim` with the CRM quota off: CUSTGRAPH_SIM_URL (origin;
 #     /_sim/stats and /_sim/reset count the vendor calls)
 #   - custgraph on those simulators, CRM pacing off and introspection on,
-#     for the GraphQL-over-HTTP audit, the clients and federation:
+#     for the GraphQL-over-HTTP audit and the clients:
 #                                           CUSTGRAPH_GRAPHQL_URL (its /graphql)
+#   - custgraph on the same simulators as production starts it
+#     (CUSTGRAPH_DEMO=off: introspection off) behind an API key, CRM pacing
+#     off, for Apollo Federation: CUSTGRAPH_FEDERATION_URL (its /graphql)
+#     and CUSTGRAPH_FEDERATION_KEY (the key, made afresh for each run)
 #
 # then runs every e2e/*.test.mjs (or the files given: sh e2e/run.sh
 # clients.test.mjs) with Node's test runner, one file at a time
@@ -140,12 +144,26 @@ gateway=$(origin gateway '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
 ready "$gateway/healthz"
 CUSTGRAPH_GRAPHQL_URL=$gateway/graphql
 
+# The subgraph a federation router composes: production's defaults
+# (introspection off), the router authenticated by an API key.
+CUSTGRAPH_FEDERATION_KEY=e2e-router-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+start production env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=off CUSTGRAPH_CRM_RATE_LIMIT=off \
+	CUSTGRAPH_API_KEYS="$CUSTGRAPH_FEDERATION_KEY" \
+	CUSTGRAPH_U8_BASE_URL="$CUSTGRAPH_SIM_URL/u8" CUSTGRAPH_U8_FROM_ACCOUNT=demo CUSTGRAPH_U8_TO_ACCOUNT=demo \
+	CUSTGRAPH_U8_APP_KEY=demo-app-key CUSTGRAPH_U8_APP_SECRET=demo-app-secret \
+	CUSTGRAPH_YCM_BASE_URL="$CUSTGRAPH_SIM_URL/ycm" CUSTGRAPH_YCM_CLIENT_ID=demo-client CUSTGRAPH_YCM_CLIENT_SECRET=demo-secret \
+	CUSTGRAPH_CRM_BASE_URL="$CUSTGRAPH_SIM_URL/crm" CUSTGRAPH_CRM_LOGIN=13800000000 CUSTGRAPH_CRM_PASSWORD=demo-password \
+	"$tmp/custgraph" serve
+production=$(origin production '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
+ready "$production/healthz"
+CUSTGRAPH_FEDERATION_URL=$production/graphql
+
 start demo env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=on "$tmp/custgraph" serve
 CUSTGRAPH_URL=$(origin demo '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
 ready "$CUSTGRAPH_URL/healthz"
 
-export CUSTGRAPH_URL CUSTGRAPH_GRAPHQL_URL CUSTGRAPH_SIM_URL CHROMIUM
-say "demo gateway $CUSTGRAPH_URL; gateway $CUSTGRAPH_GRAPHQL_URL on the simulators $CUSTGRAPH_SIM_URL"
+export CUSTGRAPH_URL CUSTGRAPH_GRAPHQL_URL CUSTGRAPH_FEDERATION_URL CUSTGRAPH_FEDERATION_KEY CUSTGRAPH_SIM_URL CHROMIUM
+say "demo gateway $CUSTGRAPH_URL; gateways $CUSTGRAPH_GRAPHQL_URL and (production) $CUSTGRAPH_FEDERATION_URL on the simulators $CUSTGRAPH_SIM_URL"
 
 cd "$here"
 if [ $# -eq 0 ]; then

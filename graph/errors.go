@@ -29,17 +29,8 @@ func PresentError(log func(ctx context.Context, err error)) graphql.ErrorPresent
 		if gqlErr != nil && gqlErr.Path != nil {
 			path = gqlErr.Path
 		}
-		inner := err
-		if gqlErr != nil && gqlErr.Err != nil {
-			inner = gqlErr.Err
-		}
 		var e *customer.Error
-		if !errors.As(err, &e) && inner.Error() == "introspection disabled" {
-			// gqlgen's own refusal of __schema / __type (a plain error).
-			return &gqlerror.Error{Message: "introspection is disabled on this gateway (CUSTGRAPH_INTROSPECTION)", Path: path,
-				Extensions: map[string]any{"code": "INTROSPECTION_DISABLED"}}
-		}
-		if e == nil {
+		if !errors.As(err, &e) {
 			if log != nil {
 				log(ctx, err)
 			}

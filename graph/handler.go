@@ -4,11 +4,13 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"custgraph/internal/limits"
 )
@@ -17,6 +19,10 @@ import (
 type HandlerOptions struct {
 	// Introspection allows __schema and __type queries (on in demo mode).
 	Introspection bool
+	// NoFederationSDL refuses _service (the SDL a federation router
+	// composes from), for deployments that publish their schema another
+	// way. _service answers by default, with introspection off too.
+	NoFederationSDL bool
 	// LogError receives every error that is not shown to the client in
 	// full (internal errors, panics) and every upstream failure.
 	LogError func(ctx context.Context, err error)
@@ -45,13 +51,27 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv.AddTransport(Transport{MaxTokens: o.Limits.MaxTokens})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	useLimits(srv, o.Limits)
-	if o.Introspection {
-		srv.Use(extension.Introspection{})
-	}
+	srv.Use(gate{Introspection: o.Introspection, SDL: !o.NoFederationSDL})
 	if o.PersistedQueries != nil {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
+		srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: o.PersistedQueries}})
 	}
 	srv.SetErrorPresenter(PresentError(o.LogError))
 	srv.SetRecoverFunc(Recover(o.LogError))
 	return srv
+}
+
+// persistedQueries is gqlgen's automatic persisted queries with a code on
+// every refusal: gqlgen gives one to PERSISTED_QUERY_NOT_FOUND only, so a
+// hash that does not match its query, an unknown version or a malformed
+// extension reached clients without extensions.code.
+type persistedQueries struct {
+	extension.AutomaticPersistedQuery
+}
+
+func (p persistedQueries) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
+	err := p.AutomaticPersistedQuery.MutateOperationParameters(ctx, raw)
+	if err != nil && err.Extensions["code"] == nil {
+		errcode.Set(err, limits.CodeBadRequest)
+	}
+	return err
 }

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -14,6 +15,12 @@ import (
 
 	"custgraph/internal/limits"
 	"custgraph/internal/quota"
+)
+
+// What a client is to the client rate limit (CUSTGRAPH_CLIENT_RATE_BY).
+const (
+	ClientRateByPrincipal = "principal" // authenticated principals only
+	ClientRateByAddress   = "address"   // the principal, else the client's address
 )
 
 // Demo modes (CUSTGRAPH_DEMO).
@@ -77,9 +84,26 @@ type Edge struct {
 	// identical queries of one client in flight at the same moment share
 	// one execution and its answer (internal/inflight).
 	ShareInFlight bool
-	// ClientRate bounds requests per client (by principal, else by IP)
-	// (CUSTGRAPH_CLIENT_RATE_LIMIT, default 600/1m; off disables).
+	// ClientRate bounds requests per client (CUSTGRAPH_CLIENT_RATE_LIMIT,
+	// default off): a BFF or a server-side renderer sends all its users'
+	// traffic from one address, and the vendors' quotas are kept by the
+	// outbound quotas whatever clients send.
 	ClientRate quota.Rate
+	// ClientRateBy is what a client is to ClientRate
+	// (CUSTGRAPH_CLIENT_RATE_BY): "principal" (default: the API key's or
+	// token's principal; requests without one are not limited) or
+	// "address" (the principal when there is one, else the client's
+	// address).
+	ClientRateBy string
+	// ClientAddressHeader names the header a trusted reverse proxy sets
+	// to the client's address (CUSTGRAPH_CLIENT_ADDRESS_HEADER, e.g.
+	// X-Forwarded-For or X-Real-IP); empty: the connection's address.
+	ClientAddressHeader string
+	// FederationSDL serves _service, the SDL a federation router
+	// composes from (CUSTGRAPH_FEDERATION_SDL, default on, with
+	// introspection off too); off for deployments that publish the
+	// schema another way.
+	FederationSDL bool
 	// Server timeouts: reading a request's headers
 	// (CUSTGRAPH_READ_HEADER_TIMEOUT, 5s) and whole body
 	// (CUSTGRAPH_READ_TIMEOUT, 30s), writing the answer
@@ -135,6 +159,11 @@ type Resilience struct {
 	// Retries is how often a failed read is retried (CUSTGRAPH_RETRIES,
 	// default 2; 0 turns retries off).
 	Retries int
+	// RetryBudget is the time one request's retries take at most, all
+	// its vendor calls together, from its first retry
+	// (CUSTGRAPH_RETRY_BUDGET, default 4s): a hung vendor costs a request
+	// one call's timeout and this, not a timeout per attempt.
+	RetryBudget time.Duration
 	// BreakerFailures failures in a row open a vendor's circuit
 	// (CUSTGRAPH_BREAKER_FAILURES, default 5); it stays open for
 	// BreakerOpen (CUSTGRAPH_BREAKER_OPEN, default 10s), then one probe
@@ -242,6 +271,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.Resilience = Resilience{
 		QuotaMaxWait:    p.duration("CUSTGRAPH_QUOTA_MAX_WAIT", 15*time.Second, false),
 		Retries:         p.count("CUSTGRAPH_RETRIES", 2, 0),
+		RetryBudget:     p.duration("CUSTGRAPH_RETRY_BUDGET", 4*time.Second, false),
 		BreakerFailures: p.count("CUSTGRAPH_BREAKER_FAILURES", 5, 1),
 		BreakerOpen:     p.duration("CUSTGRAPH_BREAKER_OPEN", 10*time.Second, false),
 		CacheSize:       p.count("CUSTGRAPH_CACHE_SIZE", 10000, 1),
@@ -259,23 +289,26 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	demo := c.DemoMode()
 	c.Edge = Edge{
-		APIKeys:           list(getenv("CUSTGRAPH_API_KEYS")),
-		JWTSecret:         env("CUSTGRAPH_JWT_HS256_SECRET", ""),
-		JWKSFile:          env("CUSTGRAPH_JWT_JWKS_FILE", ""),
-		JWTIssuer:         env("CUSTGRAPH_JWT_ISSUER", ""),
-		JWTAudience:       env("CUSTGRAPH_JWT_AUDIENCE", ""),
-		Metrics:           p.choice("CUSTGRAPH_METRICS", "open", "open", "auth", "off"),
-		CORSOrigins:       list(getenv("CUSTGRAPH_CORS_ORIGINS")),
-		Introspection:     p.onOff("CUSTGRAPH_INTROSPECTION", demo),
-		FieldSuggestions:  p.onOff("CUSTGRAPH_FIELD_SUGGESTIONS", demo),
-		IDE:               p.onOff("CUSTGRAPH_IDE", demo),
-		ShareInFlight:     p.onOff("CUSTGRAPH_SHARE_INFLIGHT", true),
-		ReadHeaderTimeout: p.duration("CUSTGRAPH_READ_HEADER_TIMEOUT", 5*time.Second, false),
-		ReadTimeout:       p.duration("CUSTGRAPH_READ_TIMEOUT", 30*time.Second, false),
-		WriteTimeout:      p.duration("CUSTGRAPH_WRITE_TIMEOUT", 60*time.Second, false),
-		IdleTimeout:       p.duration("CUSTGRAPH_IDLE_TIMEOUT", 2*time.Minute, false),
-		RequestTimeout:    p.duration("CUSTGRAPH_REQUEST_TIMEOUT", 30*time.Second, false),
-		ShutdownGrace:     p.duration("CUSTGRAPH_SHUTDOWN_GRACE", 15*time.Second, false),
+		APIKeys:             list(getenv("CUSTGRAPH_API_KEYS")),
+		JWTSecret:           env("CUSTGRAPH_JWT_HS256_SECRET", ""),
+		JWKSFile:            env("CUSTGRAPH_JWT_JWKS_FILE", ""),
+		JWTIssuer:           env("CUSTGRAPH_JWT_ISSUER", ""),
+		JWTAudience:         env("CUSTGRAPH_JWT_AUDIENCE", ""),
+		Metrics:             p.choice("CUSTGRAPH_METRICS", "open", "open", "auth", "off"),
+		CORSOrigins:         list(getenv("CUSTGRAPH_CORS_ORIGINS")),
+		Introspection:       p.onOff("CUSTGRAPH_INTROSPECTION", demo),
+		FieldSuggestions:    p.onOff("CUSTGRAPH_FIELD_SUGGESTIONS", demo),
+		IDE:                 p.onOff("CUSTGRAPH_IDE", demo),
+		ShareInFlight:       p.onOff("CUSTGRAPH_SHARE_INFLIGHT", true),
+		FederationSDL:       p.onOff("CUSTGRAPH_FEDERATION_SDL", true),
+		ClientRateBy:        p.choice("CUSTGRAPH_CLIENT_RATE_BY", ClientRateByPrincipal, ClientRateByPrincipal, ClientRateByAddress),
+		ClientAddressHeader: p.header("CUSTGRAPH_CLIENT_ADDRESS_HEADER"),
+		ReadHeaderTimeout:   p.duration("CUSTGRAPH_READ_HEADER_TIMEOUT", 5*time.Second, false),
+		ReadTimeout:         p.duration("CUSTGRAPH_READ_TIMEOUT", 30*time.Second, false),
+		WriteTimeout:        p.duration("CUSTGRAPH_WRITE_TIMEOUT", 60*time.Second, false),
+		IdleTimeout:         p.duration("CUSTGRAPH_IDLE_TIMEOUT", 2*time.Minute, false),
+		RequestTimeout:      p.duration("CUSTGRAPH_REQUEST_TIMEOUT", 30*time.Second, false),
+		ShutdownGrace:       p.duration("CUSTGRAPH_SHUTDOWN_GRACE", 15*time.Second, false),
 	}
 	d := limits.Defaults()
 	c.Limits = limits.Options{
@@ -286,7 +319,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		MaxBodyBytes:  int64(p.count("CUSTGRAPH_MAX_BODY_BYTES", int(d.MaxBodyBytes), 0)),
 		MaxOperations: p.count("CUSTGRAPH_MAX_OPERATIONS", d.MaxOperations, 0),
 	}
-	rate := env("CUSTGRAPH_CLIENT_RATE_LIMIT", "600/1m")
+	rate := env("CUSTGRAPH_CLIENT_RATE_LIMIT", "off")
 	if c.Edge.ClientRate, err = quota.ParseRate(rate); err != nil {
 		p.errs = append(p.errs, fmt.Errorf("CUSTGRAPH_CLIENT_RATE_LIMIT: %w", err))
 	}
@@ -381,6 +414,21 @@ func (p *parser) choice(name, def string, values ...string) string {
 	}
 	p.errs = append(p.errs, fmt.Errorf("%s must be one of %s, not %q", name, strings.Join(values, ", "), v))
 	return def
+}
+
+// header reads an HTTP header name (its canonical form; "" when unset).
+func (p *parser) header(name string) string {
+	v, ok := p.get(name)
+	if !ok {
+		return ""
+	}
+	for _, c := range v {
+		if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			p.errs = append(p.errs, fmt.Errorf("%s must be an HTTP header name such as X-Forwarded-For, not %q", name, v))
+			return ""
+		}
+	}
+	return http.CanonicalHeaderKey(v)
 }
 
 // list splits a comma-separated value, dropping empty items.
@@ -510,15 +558,15 @@ func (c *Config) String() string {
 	}
 	fmt.Fprintf(&b, " redis={url=%s timeout=%s replicas=%d}", redactRedisURL(c.Redis.URL), c.Redis.Timeout, c.Redis.Replicas)
 	e := c.Edge
-	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v share_inflight=%v client_rate_limit=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
+	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v federation_sdl=%v share_inflight=%v client_rate_limit=%s client_rate_by=%s client_address_header=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
 		len(e.APIKeys), mask(e.JWTSecret), e.JWKSFile, e.JWTIssuer, e.JWTAudience, e.Metrics, strings.Join(e.CORSOrigins, ","),
-		e.Introspection, e.FieldSuggestions, e.IDE, e.ShareInFlight, e.ClientRate, e.ReadHeaderTimeout, e.ReadTimeout, e.WriteTimeout, e.IdleTimeout, e.RequestTimeout, e.ShutdownGrace)
+		e.Introspection, e.FieldSuggestions, e.IDE, e.FederationSDL, e.ShareInFlight, e.ClientRate, e.ClientRateBy, e.ClientAddressHeader, e.ReadHeaderTimeout, e.ReadTimeout, e.WriteTimeout, e.IdleTimeout, e.RequestTimeout, e.ShutdownGrace)
 	l := c.Limits
 	fmt.Fprintf(&b, " limits={max_depth=%d max_aliases=%d max_cost=%d max_tokens=%d max_body_bytes=%d max_operations=%d}",
 		l.MaxDepth, l.MaxAliases, l.MaxCost, l.MaxTokens, l.MaxBodyBytes, l.MaxOperations)
 	r := c.Resilience
-	fmt.Fprintf(&b, " resilience={quota_max_wait=%s retries=%d breaker_failures=%d breaker_open=%s cache_size=%d}",
-		r.QuotaMaxWait, r.Retries, r.BreakerFailures, r.BreakerOpen, r.CacheSize)
+	fmt.Fprintf(&b, " resilience={quota_max_wait=%s retries=%d retry_budget=%s breaker_failures=%d breaker_open=%s cache_size=%d}",
+		r.QuotaMaxWait, r.Retries, r.RetryBudget, r.BreakerFailures, r.BreakerOpen, r.CacheSize)
 	idx := make([]int, 0, len(c.SelfDefineLabels))
 	for i := range c.SelfDefineLabels {
 		idx = append(idx, i)
