@@ -24,18 +24,28 @@ import (
 // must run on its own.
 type KeyFunc func(r *http.Request) (key string, ok bool)
 
-// Middleware shares answers among requests of equal key. shared, when
-// set, is called for every request answered with another's answer.
-func Middleware(key KeyFunc, shared func()) func(http.Handler) http.Handler {
-	g := &group{key: key, shared: shared, calls: map[string]*call{}}
+// Observer learns what the sharing does (metrics).
+type Observer interface {
+	// SharedAnswer is called for every request answered with another's
+	// answer.
+	SharedAnswer()
+	// Waiting is called with +1 when a request starts waiting for an
+	// identical request's answer and with -1 when it stops.
+	Waiting(delta int)
+}
+
+// Middleware shares answers among requests of equal key, telling obs
+// (when not nil) what it does.
+func Middleware(key KeyFunc, obs Observer) func(http.Handler) http.Handler {
+	g := &group{key: key, obs: obs, calls: map[string]*call{}}
 	return g.middleware
 }
 
 type group struct {
-	key    KeyFunc
-	shared func()
-	mu     sync.Mutex
-	calls  map[string]*call
+	key   KeyFunc
+	obs   Observer // may be nil
+	mu    sync.Mutex
+	calls map[string]*call
 }
 
 // call is one execution that identical requests wait for.
@@ -66,21 +76,28 @@ func (g *group) middleware(next http.Handler) http.Handler {
 		}
 		c.waiters++
 		g.mu.Unlock()
+		if g.obs != nil {
+			g.obs.Waiting(+1)
+		}
+		left := false
 		select {
 		case <-c.done:
 		case <-r.Context().Done():
-			// The client left or the request's deadline passed: next
-			// answers that as it would have (a timeout error, or
-			// nothing for nobody), without executing.
+			left = true
+		}
+		if g.obs != nil {
+			g.obs.Waiting(-1)
+		}
+		if left || !c.ok {
+			// The client left or the request's deadline passed (next
+			// answers that as it would have, a timeout error or nothing
+			// for nobody, without executing), or the answer is not
+			// shareable: the request runs on its own.
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !c.ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if g.shared != nil {
-			g.shared()
+		if g.obs != nil {
+			g.obs.SharedAnswer()
 		}
 		w.Header().Set("Content-Type", c.contentType)
 		w.WriteHeader(c.status)

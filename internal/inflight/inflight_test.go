@@ -89,20 +89,29 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
+// counts is an Observer that counts.
+type counts struct{ shared, waiting atomic.Int32 }
+
+func (c *counts) SharedAnswer()     { c.shared.Add(1) }
+func (c *counts) Waiting(delta int) { c.waiting.Add(int32(delta)) }
+
 func TestIdenticalRequestsShareOneExecution(t *testing.T) {
 	inner := &gated{gate: make(chan struct{}), answer: okAnswer}
-	var shared atomic.Int32
-	g := &group{key: bodyKey, shared: func() { shared.Add(1) }, calls: map[string]*call{}}
+	obs := &counts{}
+	g := &group{key: bodyKey, obs: obs, calls: map[string]*call{}}
 	h := g.middleware(inner)
 	results := start(t, g, h, inner, `{"query":"{ a }"}`, 6)
+	if n := obs.waiting.Load(); n != 5 {
+		t.Errorf("%d requests reported waiting, want 5", n)
+	}
 	close(inner.gate)
 	for i, r := range results() {
 		if r.status != 200 || r.ct != "application/json" || r.body != `{"data":{"echo":{"query":"{ a }"}}}` {
 			t.Errorf("request %d: %+v", i, r)
 		}
 	}
-	if inner.runs.Load() != 1 || shared.Load() != 5 {
-		t.Errorf("executions %d, shared answers %d; want 1 and 5", inner.runs.Load(), shared.Load())
+	if inner.runs.Load() != 1 || obs.shared.Load() != 5 || obs.waiting.Load() != 0 {
+		t.Errorf("executions %d, shared answers %d, still waiting %d; want 1, 5 and 0", inner.runs.Load(), obs.shared.Load(), obs.waiting.Load())
 	}
 	// Nothing is kept: the next request executes.
 	if r := post(context.Background(), h, "p", `{"query":"{ a }"}`); r.status != 200 || inner.runs.Load() != 2 {

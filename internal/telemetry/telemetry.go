@@ -33,6 +33,7 @@ type Telemetry struct {
 
 	operations  *prometheus.CounterVec
 	shared      prometheus.Counter
+	waiting     prometheus.Gauge
 	opDuration  *prometheus.HistogramVec
 	calls       *prometheus.CounterVec
 	callLatency *prometheus.HistogramVec
@@ -58,6 +59,8 @@ func New(tp trace.TracerProvider) *Telemetry {
 	t := &Telemetry{reg: prometheus.NewRegistry(), tp: tp, tracing: tracing, tracer: tp.Tracer("custgraph"), names: map[string]bool{}}
 	t.shared = prometheus.NewCounter(prometheus.CounterOpts{Name: "custgraph_graphql_shared_answers_total",
 		Help: "Requests answered with the answer of an identical query in flight at the same moment (not executed, not in custgraph_graphql_operations_total)."})
+	t.waiting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "custgraph_graphql_waiting_requests",
+		Help: "Requests waiting now for the answer of an identical query in flight (CUSTGRAPH_SHARE_INFLIGHT)."})
 	t.operations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custgraph_graphql_operations_total",
 		Help: "GraphQL operations by name and outcome (ok, partial: data with errors, error: no data)."}, []string{"operation", "outcome"})
 	t.opDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "custgraph_graphql_operation_duration_seconds",
@@ -71,12 +74,17 @@ func New(tp trace.TracerProvider) *Telemetry {
 	t.quotaRefuse = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custgraph_quota_refusals_total",
 		Help: "Calls answered RATE_LIMITED by the gateway because the vendor's quota had no turn in time."}, []string{"vendor"})
 	t.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		t.operations, t.shared, t.opDuration, t.calls, t.callLatency, t.quotaWait, t.quotaRefuse)
+		t.operations, t.shared, t.waiting, t.opDuration, t.calls, t.callLatency, t.quotaWait, t.quotaRefuse)
 	return t
 }
 
-// SharedAnswer counts a request answered with an identical query's answer.
+// SharedAnswer counts a request answered with an identical query's answer
+// (inflight.Observer).
 func (t *Telemetry) SharedAnswer() { t.shared.Inc() }
+
+// Waiting tracks the requests waiting for an identical query's answer
+// (inflight.Observer).
+func (t *Telemetry) Waiting(delta int) { t.waiting.Add(float64(delta)) }
 
 // Handler serves the metrics in Prometheus's text format.
 func (t *Telemetry) Handler() http.Handler {
