@@ -134,29 +134,31 @@ start sim "$tmp/custgraph" sim -addr 127.0.0.1:0 -crm-rate-limit 0
 CUSTGRAPH_SIM_URL=$(origin sim '^U8: *\(http://[^/]*\)/u8$')
 ready "$CUSTGRAPH_SIM_URL/_sim/stats"
 
-start gateway env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=off CUSTGRAPH_INTROSPECTION=on CUSTGRAPH_CRM_RATE_LIMIT=off \
-	CUSTGRAPH_U8_BASE_URL="$CUSTGRAPH_SIM_URL/u8" CUSTGRAPH_U8_FROM_ACCOUNT=demo CUSTGRAPH_U8_TO_ACCOUNT=demo \
-	CUSTGRAPH_U8_APP_KEY=demo-app-key CUSTGRAPH_U8_APP_SECRET=demo-app-secret \
-	CUSTGRAPH_YCM_BASE_URL="$CUSTGRAPH_SIM_URL/ycm" CUSTGRAPH_YCM_CLIENT_ID=demo-client CUSTGRAPH_YCM_CLIENT_SECRET=demo-secret \
-	CUSTGRAPH_CRM_BASE_URL="$CUSTGRAPH_SIM_URL/crm" CUSTGRAPH_CRM_LOGIN=13800000000 CUSTGRAPH_CRM_PASSWORD=demo-password \
-	"$tmp/custgraph" serve
-gateway=$(origin gateway '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
-ready "$gateway/healthz"
-CUSTGRAPH_GRAPHQL_URL=$gateway/graphql
+# on_sims NAME SETTING...: starts `custgraph serve` as production does
+# (CUSTGRAPH_DEMO=off) on the simulators, with their demo credentials, CRM
+# pacing off and the given CUSTGRAPH_* settings, waits until it is ready
+# and sets $served to its origin. (Not in a $(…) subshell: start must
+# record the server's pid here, for cleanup.)
+on_sims() {
+	name=$1
+	shift
+	start "$name" env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=off CUSTGRAPH_CRM_RATE_LIMIT=off \
+		CUSTGRAPH_U8_BASE_URL="$CUSTGRAPH_SIM_URL/u8" CUSTGRAPH_U8_FROM_ACCOUNT=demo CUSTGRAPH_U8_TO_ACCOUNT=demo \
+		CUSTGRAPH_U8_APP_KEY=demo-app-key CUSTGRAPH_U8_APP_SECRET=demo-app-secret \
+		CUSTGRAPH_YCM_BASE_URL="$CUSTGRAPH_SIM_URL/ycm" CUSTGRAPH_YCM_CLIENT_ID=demo-client CUSTGRAPH_YCM_CLIENT_SECRET=demo-secret \
+		CUSTGRAPH_CRM_BASE_URL="$CUSTGRAPH_SIM_URL/crm" CUSTGRAPH_CRM_LOGIN=13800000000 CUSTGRAPH_CRM_PASSWORD=demo-password \
+		"$@" "$tmp/custgraph" serve
+	served=$(origin "$name" '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
+	ready "$served/healthz"
+}
 
+on_sims gateway CUSTGRAPH_INTROSPECTION=on
+CUSTGRAPH_GRAPHQL_URL=$served/graphql
 # The subgraph a federation router composes: production's defaults
 # (introspection off), the router authenticated by an API key.
 CUSTGRAPH_FEDERATION_KEY=e2e-router-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-start production env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=off CUSTGRAPH_CRM_RATE_LIMIT=off \
-	CUSTGRAPH_API_KEYS="$CUSTGRAPH_FEDERATION_KEY" \
-	CUSTGRAPH_U8_BASE_URL="$CUSTGRAPH_SIM_URL/u8" CUSTGRAPH_U8_FROM_ACCOUNT=demo CUSTGRAPH_U8_TO_ACCOUNT=demo \
-	CUSTGRAPH_U8_APP_KEY=demo-app-key CUSTGRAPH_U8_APP_SECRET=demo-app-secret \
-	CUSTGRAPH_YCM_BASE_URL="$CUSTGRAPH_SIM_URL/ycm" CUSTGRAPH_YCM_CLIENT_ID=demo-client CUSTGRAPH_YCM_CLIENT_SECRET=demo-secret \
-	CUSTGRAPH_CRM_BASE_URL="$CUSTGRAPH_SIM_URL/crm" CUSTGRAPH_CRM_LOGIN=13800000000 CUSTGRAPH_CRM_PASSWORD=demo-password \
-	"$tmp/custgraph" serve
-production=$(origin production '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
-ready "$production/healthz"
-CUSTGRAPH_FEDERATION_URL=$production/graphql
+on_sims production CUSTGRAPH_API_KEYS="$CUSTGRAPH_FEDERATION_KEY"
+CUSTGRAPH_FEDERATION_URL=$served/graphql
 
 start demo env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=on "$tmp/custgraph" serve
 CUSTGRAPH_URL=$(origin demo '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
