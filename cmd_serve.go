@@ -22,11 +22,12 @@ import (
 	"custgraph/internal/config"
 	"custgraph/internal/cors"
 	"custgraph/internal/customer"
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
 	"custgraph/internal/ide"
+	"custgraph/internal/inbound"
 	"custgraph/internal/inflight"
-	"custgraph/internal/limits"
 	"custgraph/internal/loader"
 	crmclient "custgraph/internal/provider/crm"
 	"custgraph/internal/provider/session"
@@ -244,7 +245,7 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	gql.Use(tel.GraphQL())
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, accessLog(log), recoverer(log))
+	r.Use(middleware.RequestID, inbound.AccessLog(log), inbound.Recoverer(log))
 	// Open: probes must work without credentials.
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -274,9 +275,9 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 	// read a large body), the body limits, the whole-request deadline and
 	// the loaders. Depth, alias, cost and token limits act in the handler,
 	// after parsing and before execution.
-	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), authn.Middleware, notePrincipal,
-		clientRate(e.ClientRate, e.ClientRateBy, e.ClientAddressHeader), cfg.Limits.Middleware,
-		deadline(e.RequestTimeout, cfg.Resilience.RetryBudget)}
+	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), authn.Middleware, inbound.NotePrincipal,
+		inbound.ClientRate(e.ClientRate, e.ClientRateBy == config.ClientRateByAddress, e.ClientAddressHeader),
+		gqlhttp.Reader{MaxBodyBytes: cfg.Limits.MaxBodyBytes}.Middleware, inbound.Deadline(e.RequestTimeout, cfg.Resilience.RetryBudget)}
 	if e.ShareInFlight {
 		// After the client's identity, rate and limits (each request
 		// counts and is checked) and within its deadline (waiting for
@@ -297,18 +298,13 @@ func newRouter(svc *customer.Service, cfg *config.Config, store *shared.Store, t
 }
 
 // sharingKey is a GraphQL request's identity for inflight: its client,
-// and its request as limits.Middleware read and decoded it (POST) or the
-// URL says (GET).
+// and its request as gqlhttp.Reader read and decoded it.
 func sharingKey(r *http.Request) (string, bool) {
-	params, body := limits.Decoded(r)
-	query := ""
-	switch {
-	case params != nil:
-		query = params.Query
-	case r.Method == http.MethodGet:
-		query = r.URL.Query().Get("query")
+	req := gqlhttp.RequestOf(r)
+	if req == nil {
+		return "", false
 	}
-	return inflight.Key(r, auth.Principal(r.Context()), query, body)
+	return inflight.Key(r, auth.Principal(r.Context()), req.Params.Query, req.Body)
 }
 
 // newAuthenticator builds client authentication from the configuration;

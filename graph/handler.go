@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
 )
 
@@ -34,21 +35,21 @@ type HandlerOptions struct {
 	// limit, and the operations, depth, aliases and cost of the document
 	// (CostModel prices the fields). Zero fields are off, so the zero
 	// value checks nothing: production passes limits.Defaults() or its
-	// configuration. The HTTP-level limits (MaxBodyBytes, batches,
-	// malformed bodies) are Limits.Middleware, mounted in front of this
-	// handler by the router.
+	// configuration. The HTTP-level bounds (the body's size, batches,
+	// malformed bodies) are gqlhttp's Reader: the transport's own, and a
+	// Reader.Middleware the router mounts in front of this handler.
 	Limits limits.Options
 }
 
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
 // the transports added explicitly (OPTIONS and HEAD by gqlgen's, GET and
-// POST by Transport, which follows the GraphQL-over-HTTP spec's media
-// types and status codes), the limits of o.Limits and the one error
+// POST by gqlhttp.Transport, which follows the GraphQL-over-HTTP spec's
+// media types and status codes), the limits of o.Limits and the one error
 // presenter.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(Transport{MaxTokens: o.Limits.MaxTokens})
+	srv.AddTransport(gqlhttp.Transport{MaxTokens: o.Limits.MaxTokens, Reader: gqlhttp.Reader{MaxBodyBytes: o.Limits.MaxBodyBytes}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	useLimits(srv, o.Limits)
 	srv.Use(gate{Introspection: o.Introspection, SDL: !o.NoFederationSDL})
@@ -71,7 +72,7 @@ type persistedQueries struct {
 func (p persistedQueries) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
 	err := p.AutomaticPersistedQuery.MutateOperationParameters(ctx, raw)
 	if err != nil && err.Extensions["code"] == nil {
-		errcode.Set(err, limits.CodeBadRequest)
+		errcode.Set(err, gqlhttp.CodeBadRequest)
 	}
 	return err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 
 	"custgraph/graph"
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
 	"custgraph/internal/loader"
 )
@@ -30,7 +31,7 @@ const hostileMarker = "HOSTILE-7c1e-MARKER"
 func limitedHandler(e *env, o limits.Options) http.Handler {
 	gql := graph.NewHandler(&graph.Resolver{Service: e.svc, SelfDefineLabels: map[int]string{1: "信用等级", 2: "结算方式"}},
 		graph.HandlerOptions{Introspection: true, Limits: o})
-	return o.Middleware(loader.Middleware(e.svc, loader.Options{})(gql))
+	return gqlhttp.Reader{MaxBodyBytes: o.MaxBodyBytes}.Middleware(loader.Middleware(e.svc, loader.Options{})(gql))
 }
 
 // post builds a JSON POST of query and variables, with the marker as an
@@ -153,15 +154,15 @@ func TestHostileRequestsAreRefusedBeforeAnyUpstreamCall(t *testing.T) {
 		{"token flood: 100k tokens", h, post(t, "{ "+strings.Repeat("a ", 100_000)+"}", nil),
 			200, "GRAPHQL_PARSE_FAILED", "exceeded token limit of 3000"},
 		{"multi-megabyte body: 3 MiB", h, rawPost(threeMB, false),
-			413, limits.CodeRequestTooLarge, "request body larger than 1048576 bytes"},
+			413, gqlhttp.CodeRequestTooLarge, "request body larger than 1048576 bytes"},
 		{"multi-megabyte body: 3 MiB, chunked", h, rawPost(threeMB, true),
-			413, limits.CodeRequestTooLarge, "request body larger than 1048576 bytes"},
+			413, gqlhttp.CodeRequestTooLarge, "request body larger than 1048576 bytes"},
 		{"malformed JSON", h, rawPost([]byte(`{"query": "{ customer(id: \"u8:00000001\") { id } }", "variables": {"m": "`+hostileMarker+`"}`), false),
-			400, limits.CodeBadRequest, "request body is not valid JSON"},
+			400, gqlhttp.CodeBadRequest, "request body is not valid JSON"},
 		{"JSON that is not a request object", h, rawPost([]byte(`"`+hostileMarker+`"`), false),
-			400, limits.CodeBadRequest, "request body is a JSON string"},
+			400, gqlhttp.CodeBadRequest, "request body is a JSON string"},
 		{"JSON array of 1000 operations", h, rawPost(batchBody, false),
-			400, limits.CodeBatchingNotSupported, "batched requests (a JSON array of operations) are not supported"},
+			400, gqlhttp.CodeBatchingNotSupported, "batched requests (a JSON array of operations) are not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +209,7 @@ func TestHostileRequestsAreRefusedBeforeAnyUpstreamCall(t *testing.T) {
 // message.
 func TestAMalformedBodyIsNeverEchoed(t *testing.T) {
 	e := newEnv(t)
-	for name, h := range map[string]http.Handler{"handler alone": e.http, "with the middleware": limits.Defaults().Middleware(e.http)} {
+	for name, h := range map[string]http.Handler{"handler alone": e.http, "with the middleware": gqlhttp.Reader{MaxBodyBytes: limits.Defaults().MaxBodyBytes}.Middleware(e.http)} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, rawPost([]byte(`{"query": "`+hostileMarker), false))
 		if rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), hostileMarker) ||

@@ -25,7 +25,7 @@ func transportHandler(t *testing.T) http.Handler {
 	o := limits.Defaults()
 	gql := graph.NewHandler(&graph.Resolver{Service: e.svc},
 		graph.HandlerOptions{Introspection: true, Limits: o, PersistedQueries: lru.New[string](100)})
-	return o.Middleware(loader.Middleware(e.svc, loader.Options{})(gql))
+	return gqlhttp.Reader{MaxBodyBytes: o.MaxBodyBytes}.Middleware(loader.Middleware(e.svc, loader.Options{})(gql))
 }
 
 // TestTransportStatusesAndMediaTypes pins the GraphQL-over-HTTP behaviour
@@ -78,31 +78,31 @@ func TestTransportStatusesAndMediaTypes(t *testing.T) {
 			body(map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": strings.Repeat("ab", 32)}}}),
 			want{200, false, "PERSISTED_QUERY_NOT_FOUND"}, want{400, false, "PERSISTED_QUERY_NOT_FOUND"}},
 		{"no query", "POST", "application/json", `{"qeury":"{ __typename }"}`,
-			want{400, false, limits.CodeBadRequest}, want{400, false, limits.CodeBadRequest}},
+			want{400, false, gqlhttp.CodeBadRequest}, want{400, false, gqlhttp.CodeBadRequest}},
 		{"malformed JSON", "POST", "application/json", `{ "not a JSON`,
-			want{400, false, limits.CodeBadRequest}, want{400, false, limits.CodeBadRequest}},
+			want{400, false, gqlhttp.CodeBadRequest}, want{400, false, gqlhttp.CodeBadRequest}},
 		{"no body", "POST", "application/json", "",
-			want{400, false, limits.CodeBadRequest}, want{400, false, limits.CodeBadRequest}},
+			want{400, false, gqlhttp.CodeBadRequest}, want{400, false, gqlhttp.CodeBadRequest}},
 		{"query not a string", "POST", "application/json", `{"query":{"obj":"ect"}}`,
-			want{400, false, limits.CodeBadRequest}, want{400, false, limits.CodeBadRequest}},
+			want{400, false, gqlhttp.CodeBadRequest}, want{400, false, gqlhttp.CodeBadRequest}},
 		{"batch", "POST", "application/json", `[{"query":"{ __typename }"}]`,
-			want{400, false, limits.CodeBatchingNotSupported}, want{400, false, limits.CodeBatchingNotSupported}},
+			want{400, false, gqlhttp.CodeBatchingNotSupported}, want{400, false, gqlhttp.CodeBatchingNotSupported}},
 		{"no Content-Type", "POST", "", body(map[string]any{"query": "{ __typename }"}),
-			want{415, false, graph.CodeUnsupportedMediaType}, want{415, false, graph.CodeUnsupportedMediaType}},
+			want{415, false, gqlhttp.CodeUnsupportedMediaType}, want{415, false, gqlhttp.CodeUnsupportedMediaType}},
 		{"text/plain", "POST", "text/plain", body(map[string]any{"query": "{ __typename }"}),
-			want{415, false, graph.CodeUnsupportedMediaType}, want{415, false, graph.CodeUnsupportedMediaType}},
+			want{415, false, gqlhttp.CodeUnsupportedMediaType}, want{415, false, gqlhttp.CodeUnsupportedMediaType}},
 		{"GET query", "GET", "", url.Values{"query": {`query($n: String!) { __type(name: $n) { name } }`}, "variables": {`{"n":"Customer"}`}}.Encode(),
 			want{200, true, ""}, want{200, true, ""}},
 		{"GET parse error", "GET", "", url.Values{"query": {"{"}}.Encode(),
 			want{200, false, "GRAPHQL_PARSE_FAILED"}, want{400, false, "GRAPHQL_PARSE_FAILED"}},
 		{"GET mutation", "GET", "", url.Values{"query": {"mutation { __typename }"}}.Encode(),
-			want{405, false, graph.CodeMethodNotAllowed}, want{405, false, graph.CodeMethodNotAllowed}},
+			want{405, false, gqlhttp.CodeMethodNotAllowed}, want{405, false, gqlhttp.CodeMethodNotAllowed}},
 		{"GET subscription by operationName", "GET", "", url.Values{"query": {"query A { __typename } subscription B { __typename }"}, "operationName": {"B"}}.Encode(),
-			want{405, false, graph.CodeMethodNotAllowed}, want{405, false, graph.CodeMethodNotAllowed}},
+			want{405, false, gqlhttp.CodeMethodNotAllowed}, want{405, false, gqlhttp.CodeMethodNotAllowed}},
 		{"GET without query", "GET", "", "",
-			want{400, false, limits.CodeBadRequest}, want{400, false, limits.CodeBadRequest}},
+			want{400, false, gqlhttp.CodeBadRequest}, want{400, false, gqlhttp.CodeBadRequest}},
 		{"GET variables not JSON", "GET", "", url.Values{"query": {"{ __typename }"}, "variables": {"{"}}.Encode(),
-			want{400, false, limits.CodeBadRequest}, want{400, false, limits.CodeBadRequest}},
+			want{400, false, gqlhttp.CodeBadRequest}, want{400, false, gqlhttp.CodeBadRequest}},
 	}
 	for _, tt := range tests {
 		for _, mt := range []struct {

@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,7 +21,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/go-chi/chi/v5/middleware"
+	"custgraph/internal/gqlhttp"
 )
 
 // Options configure an Authenticator. With no API key and no JWT it lets
@@ -255,31 +254,19 @@ func looksLikeJWT(s string) bool { return strings.Count(s, ".") == 2 && len(s) <
 // real tokens are a few hundred bytes to a few KiB.
 const maxTokenBytes = 16 << 10
 
-// refuse answers 401 in the GraphQL error shape of the contract. The
-// message tells missing from invalid and nothing more: the reason goes to
-// OnFailure, the credential nowhere.
+// refuse answers 401 in the GraphQL error shape of the contract, in the
+// media type the client accepts (gqlhttp.WriteError, the one refusal
+// writer). The message tells missing from invalid and nothing more: the
+// reason goes to OnFailure, the credential nowhere.
 func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	msg, challenge := a.missing, "Bearer"
 	if !errors.Is(err, ErrMissingCredentials) {
 		msg, challenge = "invalid credentials", `Bearer error="invalid_token"` // RFC 6750 §3.1
 	}
-	ext := map[string]any{"code": "UNAUTHENTICATED"}
-	if id := middleware.GetReqID(r.Context()); id != "" {
-		ext["requestId"] = id
-	}
-	type gqlError struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	}
-	body, _ := json.Marshal(struct {
-		Errors []gqlError `json:"errors"`
-	}{[]gqlError{{msg, ext}}})
 	h := w.Header()
 	h.Set("WWW-Authenticate", challenge)
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write(append(body, '\n'))
+	gqlhttp.WriteError(w, r, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
 }
 
 // jwtPrincipal is the principal of a token: its sub, bounded and without

@@ -64,8 +64,8 @@ func checkRefusal(t *testing.T, rec *httptest.ResponseRecorder, secrets ...strin
 	if got := rec.Header().Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
 		t.Errorf("WWW-Authenticate = %q, want Bearer…", got)
 	}
-	if got := rec.Header().Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type = %q", got)
+	if got := rec.Header().Get("Content-Type"); got != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q, want application/json; charset=utf-8 (no Accept)", got)
 	}
 	raw := rec.Body.String()
 	var body gqlBody
@@ -259,5 +259,20 @@ func TestNewRejectsBadOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRefusalFollowsAccept: a 401 is written in the media type the client
+// accepts, like every other refusal of the gateway (it used to be always
+// application/json).
+func TestRefusalFollowsAccept(t *testing.T) {
+	a := mustNew(t, Options{APIKeys: []string{"k-1"}})
+	h := a.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("passed on") }))
+	req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	req.Header.Set("Accept", "application/graphql-response+json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got := rec.Header().Get("Content-Type"); rec.Code != http.StatusUnauthorized || got != "application/graphql-response+json; charset=utf-8" {
+		t.Errorf("%d %q, want 401 in application/graphql-response+json", rec.Code, got)
 	}
 }

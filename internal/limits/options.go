@@ -1,9 +1,6 @@
-// Package limits bounds what one GraphQL request may ask of the gateway,
-// and refuses a request over a bound before any upstream call is made:
+// Package limits measures a GraphQL document and refuses an operation over
+// a bound before any upstream call is made:
 //
-//   - at the HTTP edge (Options.Middleware): the body size, JSON-array
-//     batches, and a body that is not a GraphQL request object, answered with
-//     a fixed message (gqlgen's POST transport would echo the body back);
 //   - at parse time (Options.MaxTokens, applied by the handler through
 //     gqlgen's SetParserTokenLimit): the number of tokens of the query;
 //   - after validation, before execution (Extension, a gqlgen handler
@@ -12,7 +9,8 @@
 //
 // Every refusal is a GraphQL-shaped error, {"errors":[{"message",
 // "extensions":{"code"}}]}, whose message states the limit and, where it
-// is known, the request's actual value.
+// is known, the request's actual value. What the HTTP request may be (its
+// body's size, a batch, a body that is no request) is internal/gqlhttp's.
 package limits
 
 import (
@@ -22,13 +20,6 @@ import (
 
 // Error codes (extensions.code) of the refusals.
 const (
-	// CodeRequestTooLarge: the body is larger than MaxBodyBytes (HTTP 413).
-	CodeRequestTooLarge = "REQUEST_TOO_LARGE"
-	// CodeBatchingNotSupported: the body is a JSON array of operations
-	// (HTTP 400). gqlgen executes one operation per request.
-	CodeBatchingNotSupported = "BATCHING_NOT_SUPPORTED"
-	// CodeBadRequest: the body is not a GraphQL request object (HTTP 400).
-	CodeBadRequest = "BAD_REQUEST"
 	// CodeTooManyOperations: the document holds more than MaxOperations
 	// operation definitions.
 	CodeTooManyOperations = "TOO_MANY_OPERATIONS"
@@ -58,7 +49,8 @@ type Options struct {
 	// the first token over it (GRAPHQL_PARSE_FAILED), so a huge query
 	// costs no more than MaxTokens tokens of parsing and no validation.
 	MaxTokens int
-	// MaxBodyBytes bounds the HTTP request body.
+	// MaxBodyBytes bounds the HTTP request body: not measured here but by
+	// the gateway's gqlhttp.Reader, which takes it from this field.
 	MaxBodyBytes int64
 	// MaxOperations bounds the operation definitions of one request. A
 	// request executes exactly one operation (gqlgen has no batching: a

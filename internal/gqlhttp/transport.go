@@ -1,26 +1,28 @@
-package graph
+package gqlhttp
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
-
-	"custgraph/internal/gqlhttp"
-	"custgraph/internal/limits"
 )
 
-// Error codes of the transport's own refusals (extensions.code).
+// Error codes of the refusals made at the HTTP level (extensions.code).
 const (
+	// CodeBadRequest: the request is not a GraphQL request: a body that
+	// is not a request object, a URL query that does not decode, no
+	// query (HTTP 400).
+	CodeBadRequest = "BAD_REQUEST"
+	// CodeRequestTooLarge: the body is larger than MaxBodyBytes (HTTP 413).
+	CodeRequestTooLarge = "REQUEST_TOO_LARGE"
+	// CodeBatchingNotSupported: the body is a JSON array of operations
+	// (HTTP 400). gqlgen executes one operation per request.
+	CodeBatchingNotSupported = "BATCHING_NOT_SUPPORTED"
 	// CodeMethodNotAllowed: a GET asks for a mutation or a subscription
 	// (HTTP 405, Allow: POST).
 	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
@@ -56,7 +58,12 @@ const (
 //     is 415;
 //   - a GET may only run a query: a mutation or subscription is 405 with
 //     Allow: POST, before validation and execution.
+//
+// It reads the request Reader.Middleware read (RequestOf), or reads it
+// itself with Reader when no Middleware is in front.
 type Transport struct {
+	// Reader reads requests that no Reader.Middleware read before.
+	Reader Reader
 	// MaxTokens bounds the parse a GET's document gets to find its
 	// operation type (the handler's parser token limit; 0: none).
 	MaxTokens int
@@ -66,28 +73,24 @@ var _ graphql.Transport = Transport{}
 
 // Supports implements graphql.Transport: every GET and POST that is not a
 // protocol upgrade (gqlgen's Options transport takes OPTIONS and HEAD).
-func (Transport) Supports(r *http.Request) bool {
-	return r.Header.Get("Upgrade") == "" && (r.Method == http.MethodGet || r.Method == http.MethodPost)
-}
+func (Transport) Supports(r *http.Request) bool { return isGraphQLRequest(r) }
 
 // Do implements graphql.Transport.
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	mediaType := gqlhttp.ResponseMediaType(r)
-	w.Header().Set("Content-Type", gqlhttp.ContentType(mediaType))
+	mediaType := ResponseMediaType(r)
+	w.Header().Set("Content-Type", ContentType(mediaType))
 	start := graphql.Now()
-	var params *graphql.RawParams
-	if r.Method == http.MethodGet {
-		params = getParams(w, r)
-	} else {
-		params = postParams(w, r)
+	req := RequestOf(r)
+	if req == nil {
+		if req = t.Reader.read(w, r); req == nil {
+			return // refused
+		}
 	}
-	if params == nil {
-		return // refused
-	}
+	params := req.Params
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest,
+		WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
 			"the request has no query: send query (or a persisted query's hash in extensions.persistedQuery), and optionally operationName, variables and extensions")
 		return
 	}
@@ -102,7 +105,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		// A request error: nothing was executed, so there is no data.
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
 		status := http.StatusOK
-		if mediaType == gqlhttp.MediaTypeGraphQLResponse {
+		if mediaType == MediaTypeGraphQLResponse {
 			status = http.StatusBadRequest
 		}
 		writeResponse(w, status, requestError{Errors: resp.Errors, Extensions: resp.Extensions})
@@ -118,7 +121,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	if resp == nil {
 		// The request ended before the operation ran.
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			gqlhttp.WriteError(w, r, http.StatusGatewayTimeout, CodeTimeout, "the request's deadline passed before the operation could run")
+			WriteError(w, r, http.StatusGatewayTimeout, CodeTimeout, "the request's deadline passed before the operation could run")
 		}
 		return
 	}
@@ -185,65 +188,6 @@ func writeResponse(w http.ResponseWriter, status int, body any) {
 	_, _ = w.Write(b)
 }
 
-// postParams reads a POST's request object; nil when it refused r.
-func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != "application/json" {
-		w.Header().Set("Accept-Post", "application/json")
-		gqlhttp.WriteError(w, r, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
-			"POST a JSON request object with Content-Type: application/json")
-		return nil
-	}
-	if params, _ := limits.Decoded(r); params != nil {
-		return params // limits.Middleware read and decoded the body
-	}
-	var body []byte
-	if r.Body != nil {
-		if body, err = io.ReadAll(r.Body); err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				gqlhttp.WriteError(w, r, http.StatusRequestEntityTooLarge, limits.CodeRequestTooLarge, "request body too large")
-				return nil
-			}
-			gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest, "could not read the request body")
-			return nil
-		}
-	}
-	// Without limits.Middleware in front (tests, embedding), the handler
-	// decodes and refuses the same way on its own.
-	params, code, msg := limits.DecodeBody(body)
-	if code != "" {
-		gqlhttp.WriteError(w, r, http.StatusBadRequest, code, msg)
-		return nil
-	}
-	return params
-}
-
-// getParams reads a GET's request from its URL query; nil when it refused r.
-func getParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest, "the URL query string does not decode")
-		return nil
-	}
-	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
-	for _, p := range []struct {
-		name string
-		into any
-	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
-		}
-		dec := json.NewDecoder(strings.NewReader(v))
-		dec.UseNumber()
-		if err := dec.Decode(p.into); err != nil {
-			gqlhttp.WriteError(w, r, http.StatusBadRequest, limits.CodeBadRequest, p.name+" must be a JSON object")
-			return nil
-		}
-	}
-	return params
-}
-
 // isQuery reports whether the operation a GET selects may be a query:
 // false only when the document parses and the operation it names (or its
 // only one) is a mutation or a subscription. Anything else is left to
@@ -262,6 +206,6 @@ func (t Transport) isQuery(query, operationName string) bool {
 
 func refuseGETOperation(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "POST")
-	gqlhttp.WriteError(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+	WriteError(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 		"GET may only run queries: send mutations and subscriptions by POST")
 }

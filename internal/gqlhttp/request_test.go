@@ -1,4 +1,4 @@
-package limits_test
+package gqlhttp_test
 
 import (
 	"encoding/json"
@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"custgraph/internal/limits"
+	"custgraph/internal/gqlhttp"
 )
 
 // marker is in every hostile body: a refusal must never carry it back.
 const marker = "SECRET-MARKER-7f3a"
 
-func TestMiddleware(t *testing.T) {
-	o := limits.Options{MaxBodyBytes: 100}
+func TestReaderMiddleware(t *testing.T) {
+	o := gqlhttp.Reader{MaxBodyBytes: 100}
 	valid := `{"query":"{ a }","variables":{"m":"` + marker + `"}}`
 	tests := []struct {
 		name        string
@@ -32,27 +32,27 @@ func TestMiddleware(t *testing.T) {
 		{"valid request, chunked", "POST", "application/json", valid, true, 0, "", ""},
 		{"GET", "GET", "", "", false, 0, "", ""},
 		{"too large by Content-Length", "POST", "application/json", strings.Repeat(marker, 10), false,
-			413, limits.CodeRequestTooLarge, "request body larger than 100 bytes"},
+			413, gqlhttp.CodeRequestTooLarge, "request body larger than 100 bytes"},
 		{"too large, chunked", "POST", "application/json", strings.Repeat(marker, 10), true,
-			413, limits.CodeRequestTooLarge, "request body larger than 100 bytes"},
+			413, gqlhttp.CodeRequestTooLarge, "request body larger than 100 bytes"},
 		{"too large, other content type", "POST", "text/plain", strings.Repeat(marker, 10), false,
-			413, limits.CodeRequestTooLarge, "request body larger than 100 bytes"},
+			413, gqlhttp.CodeRequestTooLarge, "request body larger than 100 bytes"},
 		{"batch", "POST", "application/json", ` [{"query":"{ a }"},{"query":"` + marker + `"}]`, false,
-			400, limits.CodeBatchingNotSupported, "batched requests (a JSON array of operations) are not supported: send one operation per request"},
+			400, gqlhttp.CodeBatchingNotSupported, "batched requests (a JSON array of operations) are not supported: send one operation per request"},
 		{"malformed", "POST", "application/json", `{"query": "` + marker + `" x}`, false,
-			400, limits.CodeBadRequest, "request body is not valid JSON (error at byte 32)"},
+			400, gqlhttp.CodeBadRequest, "request body is not valid JSON (error at byte 32)"},
 		{"truncated", "POST", "application/json", `{"query": "` + marker, false,
-			400, limits.CodeBadRequest, "request body is not valid JSON"},
+			400, gqlhttp.CodeBadRequest, "request body is not valid JSON"},
 		{"empty", "POST", "application/json", "  ", false,
-			400, limits.CodeBadRequest, "request body is empty: send a JSON object with query, and optionally operationName, variables and extensions"},
+			400, gqlhttp.CodeBadRequest, "request body is empty: send a JSON object with query, and optionally operationName, variables and extensions"},
 		{"a string", "POST", "application/json", `"` + marker + `"`, false,
-			400, limits.CodeBadRequest, "request body is a JSON string, not an object with query, operationName, variables and extensions"},
+			400, gqlhttp.CodeBadRequest, "request body is a JSON string, not an object with query, operationName, variables and extensions"},
 		{"a number", "POST", "application/json", `12345678`, false,
-			400, limits.CodeBadRequest, "request body is a JSON number, not an object with query, operationName, variables and extensions"},
+			400, gqlhttp.CodeBadRequest, "request body is a JSON number, not an object with query, operationName, variables and extensions"},
 		{"query not a string", "POST", "application/json", `{"query": 4242}`, false,
-			400, limits.CodeBadRequest, `request body field "query" must not be a JSON number`},
+			400, gqlhttp.CodeBadRequest, `request body field "query" must not be a JSON number`},
 		{"variables not an object", "POST", "application/json", `{"query":"{ a }","variables":["` + marker + `"]}`, false,
-			400, limits.CodeBadRequest, `request body field "variables" must not be a JSON array`},
+			400, gqlhttp.CodeBadRequest, `request body field "variables" must not be a JSON array`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,8 +63,8 @@ func TestMiddleware(t *testing.T) {
 					t.Errorf("next read: %v", err)
 				}
 				passed = string(b)
-				if p, body := limits.Decoded(r); r.Method == http.MethodPost && (p == nil || p.Query != "{ a }" || string(body) != tt.body) {
-					t.Errorf("the decoded request object was not passed on: %+v, %q", p, body)
+				if req := gqlhttp.RequestOf(r); req == nil || (r.Method == http.MethodPost && (req.Params.Query != "{ a }" || string(req.Body) != tt.body)) {
+					t.Errorf("the decoded request object was not passed on: %+v", req)
 				}
 				w.WriteHeader(299)
 			}))
@@ -115,10 +115,10 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
-func TestMiddlewareOffPassesEverythingOn(t *testing.T) {
+func TestReaderWithoutBoundPassesEverythingOn(t *testing.T) {
 	big := strings.Repeat("x", 1<<20)
 	var n int
-	h := (limits.Options{}).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := (gqlhttp.Reader{}).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		n = len(b)
 	}))
@@ -131,7 +131,7 @@ func TestMiddlewareOffPassesEverythingOn(t *testing.T) {
 }
 
 func TestRefusalsFollowAccept(t *testing.T) {
-	h := (limits.Options{MaxBodyBytes: 100}).Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := (gqlhttp.Reader{MaxBodyBytes: 100}).Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("passed on")
 	}))
 	for accept, want := range map[string]string{

@@ -1,4 +1,7 @@
-package main
+// Package inbound holds the middleware every request to the gateway passes
+// before its endpoint: the access log, the recoverer, the per-client rate
+// and the whole-request deadline.
+package inbound
 
 import (
 	"context"
@@ -14,18 +17,17 @@ import (
 	"github.com/go-chi/httprate"
 
 	"custgraph/internal/auth"
-	"custgraph/internal/config"
 	"custgraph/internal/gqlhttp"
 	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
 	"custgraph/internal/quota"
 )
 
-// accessLog writes one line per request: request ID, method, path (never
+// AccessLog writes one line per request: request ID, method, path (never
 // the query string, which may hold a GraphQL document with personal data),
 // status, size, duration and the authenticated principal (a key's
 // fingerprint or a token's subject, never the credential).
-func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -43,11 +45,11 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// principalSink carries where accessLog wants the principal written.
+// principalSink carries where AccessLog wants the principal written.
 type principalSink struct{}
 
-// notePrincipal, mounted after authentication, tells accessLog who asked.
-func notePrincipal(next http.Handler) http.Handler {
+// NotePrincipal, mounted after authentication, tells AccessLog who asked.
+func NotePrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := r.Context().Value(principalSink{}).(*string); ok {
 			*p = auth.Principal(r.Context())
@@ -56,10 +58,10 @@ func notePrincipal(next http.Handler) http.Handler {
 	})
 }
 
-// recoverer turns a panic outside the GraphQL executor (which has its
+// Recoverer turns a panic outside the GraphQL executor (which has its
 // own) into a GraphQL-shaped "internal error" with the request ID. The
 // log gets the panic's value, redacted, and never a stack.
-func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
+func Recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
@@ -80,14 +82,14 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// clientRate bounds each client's requests, when a rate is configured
+// ClientRate bounds each client's requests, when a rate is configured
 // (it is off by default: a BFF sends all its users' traffic from one
 // address, and the outbound quotas keep the vendors' limits whatever
 // clients send). A client is its authenticated principal; a request
-// without one is limited by its address only when by is "address"
-// (the address from addressHeader when set: see clientAddress). Beyond
+// without one is limited by its address only when byAddress is set (the
+// address from addressHeader when set: see clientAddress). Beyond
 // the rate the answer is 429 with a GraphQL-shaped error and Retry-After.
-func clientRate(r quota.Rate, by, addressHeader string) func(http.Handler) http.Handler {
+func ClientRate(r quota.Rate, byAddress bool, addressHeader string) func(http.Handler) http.Handler {
 	if r.Off || r.N <= 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
@@ -102,7 +104,7 @@ func clientRate(r quota.Rate, by, addressHeader string) func(http.Handler) http.
 			switch p := auth.Principal(req.Context()); {
 			case p != "":
 				key = "principal " + p
-			case by == config.ClientRateByAddress:
+			case byAddress:
 				key = "address " + clientAddress(req, addressHeader)
 			}
 			if key != "" && limiter.RespondOnLimit(w, req, key) {
@@ -164,10 +166,10 @@ func headerAddress(values []string, header string) string {
 	return ""
 }
 
-// deadline bounds one whole request, and the time its retries of vendor
+// Deadline bounds one whole request, and the time its retries of vendor
 // calls take between them (guard.WithRetryBudget): resolvers and vendor
 // calls see both through their context.
-func deadline(d, retryBudget time.Duration) func(http.Handler) http.Handler {
+func Deadline(d, retryBudget time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(guard.WithRetryBudget(r.Context(), retryBudget), d)
