@@ -1652,6 +1652,8 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case customer.Customer:
+		return ec._Customer(ctx, sel, &obj)
 	case *customer.Customer:
 		if obj == nil {
 			return graphql.Null
@@ -2455,24 +2457,68 @@ func (ec *executionContext) marshalNPhone2ᚕcustgraphᚋinternalᚋcustomerᚐP
 }
 
 func (ec *executionContext) unmarshalNPhoneKind2custgraphᚋinternalᚋcustomerᚐPhoneKind(ctx context.Context, v any) (customer.PhoneKind, error) {
-	var res customer.PhoneKind
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNPhoneKind2custgraphᚋinternalᚋcustomerᚐPhoneKind[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPhoneKind2custgraphᚋinternalᚋcustomerᚐPhoneKind(ctx context.Context, sel ast.SelectionSet, v customer.PhoneKind) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNPhoneKind2custgraphᚋinternalᚋcustomerᚐPhoneKind[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
+var (
+	unmarshalNPhoneKind2custgraphᚋinternalᚋcustomerᚐPhoneKind = map[string]customer.PhoneKind{
+		"MOBILE": customer.PhoneMobile,
+		"WORK":   customer.PhoneWork,
+		"HOME":   customer.PhoneHome,
+		"FAX":    customer.PhoneFax,
+		"OTHER":  customer.PhoneOther,
+	}
+	marshalNPhoneKind2custgraphᚋinternalᚋcustomerᚐPhoneKind = map[customer.PhoneKind]string{
+		customer.PhoneMobile: "MOBILE",
+		customer.PhoneWork:   "WORK",
+		customer.PhoneHome:   "HOME",
+		customer.PhoneFax:    "FAX",
+		customer.PhoneOther:  "OTHER",
+	}
+)
+
 func (ec *executionContext) unmarshalNSource2custgraphᚋinternalᚋcustomerᚐSource(ctx context.Context, v any) (customer.Source, error) {
-	var res customer.Source
-	err := res.UnmarshalGQL(v)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNSource2custgraphᚋinternalᚋcustomerᚐSource[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSource2custgraphᚋinternalᚋcustomerᚐSource(ctx context.Context, sel ast.SelectionSet, v customer.Source) graphql.Marshaler {
-	return v
+	_ = sel
+	res := graphql.MarshalString(marshalNSource2custgraphᚋinternalᚋcustomerᚐSource[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
+
+var (
+	unmarshalNSource2custgraphᚋinternalᚋcustomerᚐSource = map[string]customer.Source{
+		"U8":  customer.U8,
+		"YCM": customer.YCM,
+		"CRM": customer.CRM,
+	}
+	marshalNSource2custgraphᚋinternalᚋcustomerᚐSource = map[customer.Source]string{
+		customer.U8:  "U8",
+		customer.YCM: "YCM",
+		customer.CRM: "CRM",
+	}
+)
 
 func (ec *executionContext) marshalNSourceStatus2ᚕᚖcustgraphᚋinternalᚋcustomerᚐSourceStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*customer.SourceStatus) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {

@@ -42,7 +42,7 @@ func (r *queryResolver) CustomersByName(ctx context.Context, name string, source
 }
 
 func (r *queryResolver) Sources(ctx context.Context) ([]*customer.SourceStatus, error) {
-	return r.Service.Statuses(), nil
+	return r.statuses(), nil
 }
 
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }

@@ -11,6 +11,18 @@ import "custgraph/internal/customer"
 // Resolver holds the resolvers' dependencies.
 type Resolver struct {
 	Service *customer.Service
+	// Statuses reports each source for `sources`: the service's view with
+	// its circuit, which the gateway's guards hold. Nil: the service's
+	// view alone.
+	Statuses func() []*customer.SourceStatus
 	// SelfDefineLabels names U8's self-defined fields (index → label).
 	SelfDefineLabels map[int]string
+}
+
+// statuses is `sources`: Statuses when the gateway gave one.
+func (r *Resolver) statuses() []*customer.SourceStatus {
+	if r.Statuses != nil {
+		return r.Statuses()
+	}
+	return r.Service.Statuses(nil)
 }

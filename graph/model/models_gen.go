@@ -2,11 +2,6 @@
 
 package model
 
-type Node interface {
-	IsNode()
-	GetID() string
-}
-
 type CustomerByIDsInput struct {
 	ID string `json:"ID"`
 }

@@ -130,28 +130,28 @@ func (s *Service) lister(src Source) Lister {
 	return nil
 }
 
-// Peek returns src's record for key when this process already knows it
-// (see Peeker): the loaders answer such keys without waiting for a batch.
-func (s *Service) Peek(src Source, key string) (*Customer, bool) {
-	if p, ok := s.getter(src).(Peeker); ok {
-		return p.PeekGet(key)
+// PeekName returns src's records named exactly name when the service
+// already holds them, with no call: YCM's built name index. Other sources
+// hold nothing here (ok false); their clients' caches are the gateway's.
+func (s *Service) PeekName(src Source, name string) ([]*Customer, bool) {
+	if src != YCM || s.ycmName == nil {
+		return nil, false
 	}
-	return nil, false
+	return s.ycmName.peek(name)
 }
 
-// PeekName returns src's records named exactly name when this process
-// already knows them: from the source's cache, or YCM's built name index.
-func (s *Service) PeekName(src Source, name string) ([]*Customer, bool) {
-	if src == YCM {
-		if s.ycmName == nil {
-			return nil, false
-		}
-		return s.ycmName.peek(name)
+// Key parses a global ID and checks that its source is enabled: a
+// malformed ID and a disabled source are BAD_USER_INPUT, before any
+// upstream call.
+func (s *Service) Key(id string) (GlobalID, error) {
+	gid, err := ParseGlobalID(id)
+	if err != nil {
+		return GlobalID{}, err
 	}
-	if p, ok := s.getter(src).(Peeker); ok {
-		return p.PeekName(name)
+	if !s.Enabled(gid.Source) {
+		return GlobalID{}, disabled(gid.Source)
 	}
-	return nil, false
+	return gid, nil
 }
 
 // disabled is the error for a question to a source that is not configured.
@@ -264,15 +264,21 @@ func (s *Service) MatchSources(c *Customer, sources []Source) []Source {
 	return out
 }
 
-// Statuses reports each source's state.
-func (s *Service) Statuses() []*SourceStatus {
+// Statuses reports each source's state as the service saw it: enabled,
+// and whether its last call failed. circuit, when not nil, tells a
+// source's circuit (CLOSED, OPEN or HALF_OPEN; "" for none): the breakers
+// are the gateway's, wrapped around the clients, and an open one makes its
+// source unhealthy.
+func (s *Service) Statuses(circuit func(Source) string) []*SourceStatus {
 	out := make([]*SourceStatus, 0, len(AllSources))
 	for _, src := range AllSources {
 		st := s.health[src].status()
 		st.Source = src
 		st.Enabled = s.Enabled(src)
-		if cr, ok := s.getter(src).(CircuitReporter); ok {
-			st.Circuit = cr.Circuit()
+		if circuit != nil {
+			if c := circuit(src); c != "" {
+				st.Circuit = c
+			}
 		}
 		if !st.Enabled || st.Circuit == "OPEN" {
 			st.Healthy = false

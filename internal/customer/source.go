@@ -50,18 +50,3 @@ type CRMSource interface {
 	NameFinder
 	ContactLister
 }
-
-// Peeker is implemented by sources that keep answers in process (the
-// guard's cache). A peek answers from there at once, with no call, no
-// remote cache and no waiting, or reports that it cannot (ok false). A
-// record known not to exist is a nil record with ok true.
-type Peeker interface {
-	PeekGet(key string) (c *Customer, ok bool)
-	PeekName(name string) (cs []*Customer, ok bool)
-}
-
-// CircuitReporter is implemented by sources behind a circuit breaker: its
-// state is CLOSED, OPEN or HALF_OPEN.
-type CircuitReporter interface {
-	Circuit() string
-}

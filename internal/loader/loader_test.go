@@ -92,12 +92,14 @@ type peekU8 struct {
 	cached map[string]*customer.Customer
 }
 
-func (p *peekU8) PeekGet(key string) (*customer.Customer, bool) {
+// Record implements Known for U8's cached keys.
+func (p *peekU8) Record(src customer.Source, key string) (*customer.Customer, bool) {
 	c, ok := p.cached[key]
-	return c, ok
+	return c, ok && src == customer.U8
 }
 
-func (p *peekU8) PeekName(string) ([]*customer.Customer, bool) { return nil, false }
+// Named implements Known: no names are held.
+func (p *peekU8) Named(customer.Source, string) ([]*customer.Customer, bool) { return nil, false }
 
 // Keys the source already holds are answered at once; only the others
 // wait for a batch, and only they reach the source.
@@ -108,7 +110,7 @@ func TestKnownRecordsDoNotWaitForABatch(t *testing.T) {
 	// A batch waits an hour: a known record that waited for one would
 	// not be answered within the test's patience, however busy the
 	// machine.
-	l := New(svc, Options{Wait: time.Hour})
+	l := New(svc, Options{Wait: time.Hour, Known: f})
 	type answer struct {
 		c   *customer.Customer
 		err error
@@ -130,7 +132,7 @@ func TestKnownRecordsDoNotWaitForABatch(t *testing.T) {
 			t.Fatalf("known record %d waited for a batch", i)
 		}
 	}
-	l = New(svc, Options{Wait: 300 * time.Millisecond})
+	l = New(svc, Options{Wait: 300 * time.Millisecond, Known: f})
 	got, errs := l.Customers(context.Background(), []string{"u8:hit", "u8:miss"})
 	if len(errs) > 0 || got[0] != hit || got[1] == nil || got[1].SourceID != "miss" {
 		t.Fatalf("mixed: %v, %v", got, errs)
