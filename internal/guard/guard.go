@@ -79,22 +79,14 @@ type Guard struct {
 	byKey    *cache[*customer.Customer]
 	byName   *cache[[]*customer.Customer]
 	contacts *cache[[]customer.CRMContact]
+	// prime: the vendor's list and search answers carry the same fields
+	// as its by-key answer, so their records may fill the cache by key.
+	prime bool
 
 	hits, misses, coalesced, retries atomic.Int64
 }
 
-// Stats counts what a Guard saved and spent.
-type Stats struct {
-	// CacheHits and CacheMisses count lookups by key, by name and of
-	// contacts (lists are never cached).
-	CacheHits, CacheMisses int64
-	// Coalesced counts calls answered by another caller's call.
-	Coalesced int64
-	// Retries counts calls made again after a transient failure.
-	Retries int64
-}
-
-func newGuard(src customer.Source, o Options) *Guard {
+func newGuard(src customer.Source, o Options, prime bool) *Guard {
 	if o.Retries == 0 {
 		o.Retries = 2
 	}
@@ -126,7 +118,7 @@ func newGuard(src customer.Source, o Options) *Guard {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	g := &Guard{src: src, o: o, budget: &budget{tokens: float64(o.RetryBurst), max: float64(o.RetryBurst), ratio: o.RetryRatio},
-		trip: make(chan struct{})}
+		trip: make(chan struct{}), prime: prime}
 	g.byKey = newCache[*customer.Customer](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":get:")
 	g.byName = newCache[[]*customer.Customer](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":name:")
 	g.contacts = newCache[[]customer.CRMContact](o.CacheSize, o.CacheTTL, o.Now, o.Remote, string(src)+":contacts:")
@@ -157,10 +149,19 @@ func newGuard(src customer.Source, o Options) *Guard {
 // Circuit is the breaker's state: CLOSED, OPEN or HALF_OPEN.
 func (g *Guard) Circuit() string { return circuitName(g.breaker.State()) }
 
-// Stats returns the counters so far.
-func (g *Guard) Stats() Stats {
-	return Stats{CacheHits: g.hits.Load(), CacheMisses: g.misses.Load(), Coalesced: g.coalesced.Load(), Retries: g.retries.Load()}
-}
+// CacheHits counts lookups by key, by name and of contacts answered from
+// the cache (lists are never cached).
+func (g *Guard) CacheHits() int64 { return g.hits.Load() }
+
+// CacheMisses counts lookups by key, by name and of contacts that went to
+// the vendor.
+func (g *Guard) CacheMisses() int64 { return g.misses.Load() }
+
+// Coalesced counts calls answered by another caller's call in flight.
+func (g *Guard) Coalesced() int64 { return g.coalesced.Load() }
+
+// Retries counts calls made again after a transient failure.
+func (g *Guard) Retries() int64 { return g.retries.Load() }
 
 func circuitName(s gobreaker.State) string {
 	switch s {

@@ -133,6 +133,12 @@ func (f *fake) Contacts(ctx context.Context, id string) ([]customer.CRMContact, 
 
 var _ customer.CRMSource = (*fake)(nil)
 
+// guarded is what the tests ask of any of the three guarded sources.
+type guarded interface {
+	customer.YCMSource
+	Circuit() string
+}
+
 func upstream(src customer.Source, r customer.Reason) *customer.Error {
 	return customer.UpstreamError(src, r, "", errors.New("x"))
 }
@@ -157,7 +163,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func mustGet(t *testing.T, s *Source, key string) *customer.Customer {
+func mustGet(t *testing.T, s customer.Getter, key string) *customer.Customer {
 	t.Helper()
 	c, err := s.Get(context.Background(), key)
 	if err != nil {
@@ -173,7 +179,7 @@ func mustGet(t *testing.T, s *Source, key string) *customer.Customer {
 
 func TestGetCachesRecord(t *testing.T) {
 	f := newFake(customer.U8)
-	s := U8(f, Options{CacheTTL: time.Minute})
+	s := NewU8(f, Options{CacheTTL: time.Minute})
 	c1 := mustGet(t, s, "001")
 	c2 := mustGet(t, s, "001")
 	if c1 != c2 {
@@ -182,22 +188,22 @@ func TestGetCachesRecord(t *testing.T) {
 	if got := f.gets.Load(); got != 1 {
 		t.Errorf("inner Gets = %d, want 1", got)
 	}
-	if st := s.Stats(); st.CacheHits != 1 || st.CacheMisses != 1 {
-		t.Errorf("Stats = %+v, want 1 hit and 1 miss", st)
+	if hits, misses := s.CacheHits(), s.CacheMisses(); hits != 1 || misses != 1 {
+		t.Errorf("%d hits, %d misses, want 1 hit and 1 miss", hits, misses)
 	}
 	mustGet(t, s, "002")
 	if got := f.gets.Load(); got != 2 {
 		t.Errorf("inner Gets = %d after another key, want 2", got)
 	}
-	if st := s.Stats(); st.CacheHits != 1 || st.CacheMisses != 2 {
-		t.Errorf("Stats = %+v, want 1 hit and 2 misses", st)
+	if hits, misses := s.CacheHits(), s.CacheMisses(); hits != 1 || misses != 2 {
+		t.Errorf("%d hits, %d misses, want 1 hit and 2 misses", hits, misses)
 	}
 }
 
 func TestGetCachesNotFound(t *testing.T) {
 	f := newFake(customer.CRM)
 	f.setScript(customer.NotFoundf("no customer %s", "7"))
-	s := CRM(f, Options{CacheTTL: time.Minute})
+	s := NewCRM(f, Options{CacheTTL: time.Minute})
 	for i := range 2 {
 		c, err := s.Get(context.Background(), "7")
 		if !customer.IsNotFound(err) || c != nil {
@@ -207,8 +213,8 @@ func TestGetCachesNotFound(t *testing.T) {
 	if got := f.gets.Load(); got != 1 {
 		t.Errorf("inner Gets = %d, want 1 (not found is cached)", got)
 	}
-	if st := s.Stats(); st.CacheHits != 1 || st.CacheMisses != 1 {
-		t.Errorf("Stats = %+v, want 1 hit and 1 miss", st)
+	if hits, misses := s.CacheHits(), s.CacheMisses(); hits != 1 || misses != 1 {
+		t.Errorf("%d hits, %d misses, want 1 hit and 1 miss", hits, misses)
 	}
 }
 
@@ -218,7 +224,7 @@ func TestGetDoesNotCacheFailures(t *testing.T) {
 		t.Run(string(r), func(t *testing.T) {
 			f := newFake(customer.U8)
 			f.setScript(upstream(customer.U8, r))
-			s := U8(f, Options{CacheTTL: time.Minute, Retries: -1})
+			s := NewU8(f, Options{CacheTTL: time.Minute, Retries: -1})
 			if _, err := s.Get(context.Background(), "001"); !errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Reason: r}) {
 				t.Fatalf("first Get: err = %v, want %s", err, r)
 			}
@@ -234,7 +240,7 @@ func TestCacheEntriesExpireAfterTTL(t *testing.T) {
 	clock := newClock()
 	f := newFake(customer.U8)
 	f.setScript(nil, customer.NotFoundf("gone"))
-	s := U8(f, Options{CacheTTL: time.Minute, Now: clock.Now})
+	s := NewU8(f, Options{CacheTTL: time.Minute, Now: clock.Now})
 
 	c1 := mustGet(t, s, "001")
 	clock.Advance(time.Minute - time.Second)
@@ -263,7 +269,7 @@ func TestCacheEntriesExpireAfterTTL(t *testing.T) {
 func TestCacheTTLZeroDisablesCache(t *testing.T) {
 	f := newFake(customer.U8)
 	f.listIDs = []string{"001"}
-	s := U8(f, Options{})
+	s := NewU8(f, Options{})
 	c1 := mustGet(t, s, "001")
 	c2 := mustGet(t, s, "001")
 	if c1 == c2 {
@@ -282,14 +288,14 @@ func TestCacheTTLZeroDisablesCache(t *testing.T) {
 	if got := f.gets.Load(); got != 5 {
 		t.Errorf("inner Gets = %d, want 5 (every Get asks)", got)
 	}
-	if st := s.Stats(); st.CacheHits != 0 {
-		t.Errorf("Stats = %+v, want no hits", st)
+	if hits := s.CacheHits(); hits != 0 {
+		t.Errorf("%d hits, want no hits", hits)
 	}
 }
 
 func TestCacheSizeBoundsEntries(t *testing.T) {
 	f := newFake(customer.U8)
-	s := U8(f, Options{CacheTTL: time.Minute, CacheSize: 2})
+	s := NewU8(f, Options{CacheTTL: time.Minute, CacheSize: 2})
 	for _, k := range []string{"a", "b", "c"} {
 		mustGet(t, s, k)
 	}
@@ -305,14 +311,14 @@ func TestCacheSizeBoundsEntries(t *testing.T) {
 	if got := f.gets.Load(); got != 4 {
 		t.Errorf("inner Gets = %d, want 4 (a evicted)", got)
 	}
-	if st := s.Stats(); st.CacheHits != 2 || st.CacheMisses != 4 {
-		t.Errorf("Stats = %+v, want 2 hits and 4 misses", st)
+	if hits, misses := s.CacheHits(), s.CacheMisses(); hits != 2 || misses != 4 {
+		t.Errorf("%d hits, %d misses, want 2 hits and 4 misses", hits, misses)
 	}
 }
 
 func TestFindByNameAndContactsAreCached(t *testing.T) {
 	f := newFake(customer.CRM)
-	s := CRM(f, Options{CacheTTL: time.Minute})
+	s := NewCRM(f, Options{CacheTTL: time.Minute})
 	ctx := context.Background()
 	for range 2 {
 		cs, err := s.FindByName(ctx, "Acme")
@@ -327,23 +333,8 @@ func TestFindByNameAndContactsAreCached(t *testing.T) {
 	if f.finds.Load() != 1 || f.contacts.Load() != 1 {
 		t.Errorf("inner FindByName %d, Contacts %d; want 1 each", f.finds.Load(), f.contacts.Load())
 	}
-	if st := s.Stats(); st.CacheHits != 2 || st.CacheMisses != 2 {
-		t.Errorf("Stats = %+v, want 2 hits and 2 misses", st)
-	}
-}
-
-func TestUnsupportedOperationsAreBadInput(t *testing.T) {
-	f := newFake(customer.YCM)
-	ycm := YCM(f, Options{CacheTTL: time.Minute})
-	if _, err := ycm.FindByName(context.Background(), "x"); customer.AsError(err).Code != customer.CodeBadInput {
-		t.Errorf("YCM FindByName: err = %v, want BAD_USER_INPUT", err)
-	}
-	u8 := U8(f, Options{CacheTTL: time.Minute})
-	if _, err := u8.Contacts(context.Background(), "x"); customer.AsError(err).Code != customer.CodeBadInput {
-		t.Errorf("U8 Contacts: err = %v, want BAD_USER_INPUT", err)
-	}
-	if f.finds.Load()+f.contacts.Load() != 0 {
-		t.Error("an unsupported operation reached the client")
+	if hits, misses := s.CacheHits(), s.CacheMisses(); hits != 2 || misses != 2 {
+		t.Errorf("%d hits, %d misses, want 2 hits and 2 misses", hits, misses)
 	}
 }
 
@@ -353,12 +344,12 @@ func TestListPrimesKeyCache(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		src   customer.Source
-		guard func(*fake) *Source
+		guard func(*fake) guarded
 		prime bool
 	}{
-		{"U8", customer.U8, func(f *fake) *Source { return U8(f, Options{CacheTTL: time.Minute}) }, true},
-		{"YCM", customer.YCM, func(f *fake) *Source { return YCM(f, Options{CacheTTL: time.Minute}) }, true},
-		{"CRM", customer.CRM, func(f *fake) *Source { return CRM(f, Options{CacheTTL: time.Minute}) }, false},
+		{"U8", customer.U8, func(f *fake) guarded { return NewU8(f, Options{CacheTTL: time.Minute}) }, true},
+		{"YCM", customer.YCM, func(f *fake) guarded { return NewYCM(f, Options{CacheTTL: time.Minute}) }, true},
+		{"CRM", customer.CRM, func(f *fake) guarded { return NewCRM(f, Options{CacheTTL: time.Minute}) }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(tc.src)
@@ -385,7 +376,7 @@ func TestListPrimesKeyCache(t *testing.T) {
 
 func TestFindByNamePrimesKeyCacheForU8(t *testing.T) {
 	f := newFake(customer.U8)
-	s := U8(f, Options{CacheTTL: time.Minute})
+	s := NewU8(f, Options{CacheTTL: time.Minute})
 	cs, err := s.FindByName(context.Background(), "Acme")
 	if err != nil || len(cs) != 1 {
 		t.Fatalf("FindByName = (%v, %v)", cs, err)
@@ -427,7 +418,7 @@ func TestCachedAnswersAreNotWrittenAgain(t *testing.T) {
 	f := newFake(customer.U8)
 	f.listIDs = []string{"a", "b"}
 	remote := &countingRemote{}
-	s := U8(f, Options{CacheTTL: time.Minute, Remote: remote})
+	s := NewU8(f, Options{CacheTTL: time.Minute, Remote: remote})
 	ctx := context.Background()
 	if _, err := s.FindByName(ctx, "Acme"); err != nil {
 		t.Fatal(err)
@@ -446,7 +437,7 @@ func TestCachedAnswersAreNotWrittenAgain(t *testing.T) {
 func TestListIsNotCached(t *testing.T) {
 	f := newFake(customer.U8)
 	f.listIDs = []string{"a"}
-	s := U8(f, Options{CacheTTL: time.Minute})
+	s := NewU8(f, Options{CacheTTL: time.Minute})
 	q := customer.ListQuery{Page: 1, PageSize: 10}
 	for range 2 {
 		if _, err := s.List(context.Background(), q); err != nil {
@@ -461,7 +452,7 @@ func TestListIsNotCached(t *testing.T) {
 func TestListFailureIsReturned(t *testing.T) {
 	f := newFake(customer.YCM)
 	f.setScript(upstream(customer.YCM, customer.ReasonAuth))
-	s := YCM(f, Options{CacheTTL: time.Minute})
+	s := NewYCM(f, Options{CacheTTL: time.Minute})
 	p, err := s.List(context.Background(), customer.ListQuery{Page: 1, PageSize: 10})
 	if p != nil || !errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Reason: customer.ReasonAuth}) {
 		t.Errorf("List = (%v, %v), want an AUTH error", p, err)
@@ -476,7 +467,7 @@ func listConcurrently(t *testing.T, q1, q2 customer.ListQuery) int64 {
 	f.listIDs = []string{"a"}
 	gate := make(chan struct{})
 	f.setGate(gate)
-	s := U8(f, Options{CacheTTL: time.Minute})
+	s := NewU8(f, Options{CacheTTL: time.Minute})
 	errs := make(chan error, 2)
 	list := func(q customer.ListQuery) {
 		_, err := s.List(context.Background(), q)
@@ -530,7 +521,7 @@ type getResult struct {
 	err error
 }
 
-func goGet(s *Source, ctx context.Context, key string) <-chan getResult {
+func goGet(s customer.Getter, ctx context.Context, key string) <-chan getResult {
 	out := make(chan getResult, 1)
 	go func() {
 		c, err := s.Get(ctx, key)
@@ -540,13 +531,13 @@ func goGet(s *Source, ctx context.Context, key string) <-chan getResult {
 }
 
 // concurrentGets makes n Gets of one key while the client holds the call,
-// checks they all got the one answer of one call, and returns the Source.
-func concurrentGets(t *testing.T, n int) *Source {
+// checks they all got the one answer of one call, and returns the guard.
+func concurrentGets(t *testing.T, n int) *U8 {
 	t.Helper()
 	f := newFake(customer.U8)
 	gate := make(chan struct{})
 	f.setGate(gate)
-	s := U8(f, Options{CacheTTL: time.Minute})
+	s := NewU8(f, Options{CacheTTL: time.Minute})
 	outs := make([]<-chan getResult, n)
 	for i := range outs {
 		outs[i] = goGet(s, context.Background(), "001")
@@ -576,20 +567,20 @@ func concurrentGets(t *testing.T, n int) *Source {
 func TestGetCoalescesConcurrentCalls(t *testing.T) {
 	const n = 10
 	s := concurrentGets(t, n)
-	if st := s.Stats(); st.CacheMisses != n || st.CacheHits != 0 {
-		t.Errorf("Stats = %+v, want %d misses and no hit", st, n)
+	if hits, misses := s.CacheHits(), s.CacheMisses(); misses != n || hits != 0 {
+		t.Errorf("%d hits, %d misses, want %d misses and no hit", hits, misses, n)
 	}
 	mustGet(t, s, "001") // now cached
-	if st := s.Stats(); st.CacheHits != 1 {
-		t.Errorf("Stats = %+v, want 1 hit", st)
+	if hits := s.CacheHits(); hits != 1 {
+		t.Errorf("%d hits, want 1 hit", hits)
 	}
 }
 
 func TestStatsCoalescedCountsJoinersOnly(t *testing.T) {
 	const n = 10
 	s := concurrentGets(t, n)
-	if got := s.Stats().Coalesced; got != n-1 {
-		t.Errorf("Stats().Coalesced = %d, want %d: %d callers were answered by another's call", got, n-1, n-1)
+	if got := s.Coalesced(); got != n-1 {
+		t.Errorf("Coalesced() = %d, want %d: %d callers were answered by another's call", got, n-1, n-1)
 	}
 }
 
@@ -597,7 +588,7 @@ func TestCoalescedGetSurvivesFirstCallerCancel(t *testing.T) {
 	f := newFake(customer.CRM)
 	gate := make(chan struct{})
 	f.setGate(gate)
-	s := CRM(f, Options{CacheTTL: time.Minute})
+	s := NewCRM(f, Options{CacheTTL: time.Minute})
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	defer cancel1()
 	first := goGet(s, ctx1, "9")
@@ -631,7 +622,7 @@ func TestAllCallersGoneCancelsCall(t *testing.T) {
 	f := newFake(customer.U8)
 	gate := make(chan struct{})
 	f.setGate(gate)
-	s := U8(f, Options{CacheTTL: time.Minute})
+	s := NewU8(f, Options{CacheTTL: time.Minute})
 	var cancels []context.CancelFunc
 	var outs []<-chan getResult
 	for i := range 3 {
@@ -670,13 +661,13 @@ func TestRetriesTransientFailures(t *testing.T) {
 		t.Run(string(r), func(t *testing.T) {
 			f := newFake(customer.U8)
 			f.setScript(upstream(customer.U8, r), upstream(customer.U8, r))
-			s := U8(f, Options{Backoff: time.Millisecond})
+			s := NewU8(f, Options{Backoff: time.Millisecond})
 			mustGet(t, s, "001")
 			if got := f.gets.Load(); got != 3 {
 				t.Errorf("inner Gets = %d, want 3", got)
 			}
-			if got := s.Stats().Retries; got != 2 {
-				t.Errorf("Stats().Retries = %d, want 2", got)
+			if got := s.Retries(); got != 2 {
+				t.Errorf("Retries() = %d, want 2", got)
 			}
 		})
 	}
@@ -685,7 +676,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 func TestRetriesGiveUpAfterRetries(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setAlways(upstream(customer.U8, customer.ReasonUnavailable))
-	s := U8(f, Options{Retries: 3, Backoff: time.Millisecond, BreakerFailures: 100})
+	s := NewU8(f, Options{Retries: 3, Backoff: time.Millisecond, BreakerFailures: 100})
 	_, err := s.Get(context.Background(), "001")
 	if !errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Source: customer.U8, Reason: customer.ReasonUnavailable}) {
 		t.Errorf("err = %v, want U8 UNAVAILABLE", err)
@@ -711,15 +702,15 @@ func TestNoRetryForOtherFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(customer.CRM)
 			f.setAlways(tc.err)
-			s := CRM(f, Options{Backoff: time.Millisecond})
+			s := NewCRM(f, Options{Backoff: time.Millisecond})
 			if _, err := s.Get(context.Background(), "9"); !errors.Is(err, tc.err) {
 				t.Errorf("err = %v, want %v", err, tc.err)
 			}
 			if got := f.gets.Load(); got != 1 {
 				t.Errorf("inner Gets = %d, want 1", got)
 			}
-			if got := s.Stats().Retries; got != 0 {
-				t.Errorf("Stats().Retries = %d, want 0", got)
+			if got := s.Retries(); got != 0 {
+				t.Errorf("Retries() = %d, want 0", got)
 			}
 		})
 	}
@@ -728,27 +719,27 @@ func TestNoRetryForOtherFailures(t *testing.T) {
 func TestNegativeRetriesMeansNone(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setScript(upstream(customer.U8, customer.ReasonUnavailable))
-	s := U8(f, Options{Retries: -1, Backoff: time.Millisecond})
+	s := NewU8(f, Options{Retries: -1, Backoff: time.Millisecond})
 	if _, err := s.Get(context.Background(), "001"); err == nil {
 		t.Fatal("Get succeeded, want UNAVAILABLE")
 	}
-	if f.gets.Load() != 1 || s.Stats().Retries != 0 {
-		t.Errorf("inner Gets %d, retries %d; want 1, 0", f.gets.Load(), s.Stats().Retries)
+	if f.gets.Load() != 1 || s.Retries() != 0 {
+		t.Errorf("inner Gets %d, retries %d; want 1, 0", f.gets.Load(), s.Retries())
 	}
 }
 
 func TestRetryBudgetLimitsRetries(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setAlways(upstream(customer.U8, customer.ReasonUnavailable))
-	s := U8(f, Options{Retries: 2, Backoff: time.Millisecond, RetryBurst: 1, RetryRatio: 0.01, BreakerFailures: 1000})
+	s := NewU8(f, Options{Retries: 2, Backoff: time.Millisecond, RetryBurst: 1, RetryRatio: 0.01, BreakerFailures: 1000})
 	const calls = 20
 	for i := range calls {
 		if _, err := s.Get(context.Background(), fmt.Sprint(i)); err == nil {
 			t.Fatal("Get succeeded, want UNAVAILABLE")
 		}
 	}
-	if got := s.Stats().Retries; got != 1 {
-		t.Errorf("Stats().Retries = %d, want 1 (the burst; 20 calls at 0.01 earn no more)", got)
+	if got := s.Retries(); got != 1 {
+		t.Errorf("Retries() = %d, want 1 (the burst; 20 calls at 0.01 earn no more)", got)
 	}
 	if got := f.gets.Load(); got != calls+1 {
 		t.Errorf("inner Gets = %d, want %d", got, calls+1)
@@ -758,7 +749,7 @@ func TestRetryBudgetLimitsRetries(t *testing.T) {
 func TestRetryStopsWhenCallerLeaves(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setAlways(upstream(customer.U8, customer.ReasonUnavailable))
-	s := U8(f, Options{Backoff: time.Hour, RetryBudget: 2 * time.Hour})
+	s := NewU8(f, Options{Backoff: time.Hour, RetryBudget: 2 * time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := goGet(s, ctx, "001")
@@ -775,23 +766,23 @@ func TestRetryStopsWhenCallerLeaves(t *testing.T) {
 	// The backoff is abandoned with the call (goleak checks the goroutine
 	// ends); the breaker learns nothing from it.
 	waitUntil(t, "the call reports to the breaker", func() bool { return s.breaker.Counts().TotalExclusions == 1 })
-	if got := f.gets.Load(); got != 1 || s.Stats().Retries != 0 {
-		t.Errorf("inner Gets = %d, retries %d; want 1 and 0 (the abandoned retry was never made)", got, s.Stats().Retries)
+	if got := f.gets.Load(); got != 1 || s.Retries() != 0 {
+		t.Errorf("inner Gets = %d, retries %d; want 1 and 0 (the abandoned retry was never made)", got, s.Retries())
 	}
 }
 
 func TestNoRetryPastDeadline(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setAlways(upstream(customer.U8, customer.ReasonUnavailable))
-	s := U8(f, Options{Backoff: time.Hour})
+	s := NewU8(f, Options{Backoff: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := s.Get(ctx, "001")
 	if !errors.Is(err, &customer.Error{Code: customer.CodeUpstream, Reason: customer.ReasonUnavailable}) {
 		t.Errorf("err = %v, want UNAVAILABLE at once (the backoff outlasts the deadline)", err)
 	}
-	if f.gets.Load() != 1 || s.Stats().Retries != 0 {
-		t.Errorf("inner Gets %d, retries %d; want 1, 0", f.gets.Load(), s.Stats().Retries)
+	if f.gets.Load() != 1 || s.Retries() != 0 {
+		t.Errorf("inner Gets %d, retries %d; want 1, 0", f.gets.Load(), s.Retries())
 	}
 }
 
@@ -817,7 +808,7 @@ func hungRetries(src customer.Source, attempts *atomic.Int32, firstDone *time.Ti
 // the retry is cut off when the budget ends, and no further retry is made.
 func TestRetryBudgetBoundsAHungVendor(t *testing.T) {
 	const budget = 100 * time.Millisecond
-	g := newGuard(customer.U8, Options{Retries: 2, Backoff: time.Millisecond, RetryBudget: budget, BreakerFailures: 100})
+	g := newGuard(customer.U8, Options{Retries: 2, Backoff: time.Millisecond, RetryBudget: budget, BreakerFailures: 100}, false)
 	var attempts atomic.Int32
 	var firstDone time.Time
 	deadlines := make(chan time.Time, 3)
@@ -843,10 +834,10 @@ func TestRetryBudgetIsTheRequests(t *testing.T) {
 	var a, b atomic.Int32
 	var firstDone time.Time
 	deadlines := make(chan time.Time, 6)
-	if _, err := newGuard(customer.U8, opts).run(ctx, hungRetries(customer.U8, &a, &firstDone, deadlines)); err == nil {
+	if _, err := newGuard(customer.U8, opts, false).run(ctx, hungRetries(customer.U8, &a, &firstDone, deadlines)); err == nil {
 		t.Fatal("the hung U8 call succeeded")
 	}
-	if _, err := newGuard(customer.CRM, opts).run(ctx, hungRetries(customer.CRM, &b, &firstDone, deadlines)); err == nil {
+	if _, err := newGuard(customer.CRM, opts, false).run(ctx, hungRetries(customer.CRM, &b, &firstDone, deadlines)); err == nil {
 		t.Fatal("the hung CRM call succeeded")
 	}
 	if a.Load() != 2 || b.Load() != 1 {
@@ -857,7 +848,7 @@ func TestRetryBudgetIsTheRequests(t *testing.T) {
 // TestNoRetryOnceTheCircuitOpened: a call does not retry into a circuit
 // that other calls' failures opened meanwhile.
 func TestNoRetryOnceTheCircuitOpened(t *testing.T) {
-	g := newGuard(customer.YCM, Options{Retries: 2, Backoff: time.Millisecond, BreakerFailures: 1, BreakerOpen: time.Hour})
+	g := newGuard(customer.YCM, Options{Retries: 2, Backoff: time.Millisecond, BreakerFailures: 1, BreakerOpen: time.Hour}, false)
 	entered, proceed := make(chan struct{}), make(chan struct{})
 	var attempts atomic.Int32
 	done := make(chan error, 1)
@@ -889,7 +880,7 @@ func TestNoRetryOnceTheCircuitOpened(t *testing.T) {
 // for its vendor's quota when the circuit opens gives its turn back and
 // fails at once, instead of waiting to spend the turn on a dead vendor.
 func TestCallsWaitingForAQuotaTurnGiveUpWhenTheCircuitOpens(t *testing.T) {
-	g := newGuard(customer.CRM, Options{Retries: -1, BreakerFailures: 1, BreakerOpen: time.Hour})
+	g := newGuard(customer.CRM, Options{Retries: -1, BreakerFailures: 1, BreakerOpen: time.Hour}, false)
 	w := quota.NewWindow(quota.Rate{N: 1, Per: time.Hour}, nil)
 	if _, err := w.Take(context.Background(), 0); err != nil {
 		t.Fatal(err)
@@ -918,7 +909,7 @@ func TestDeadlineWhileWaitingIsTheSourcesTimeout(t *testing.T) {
 	f := newFake(customer.CRM)
 	gate := make(chan struct{})
 	f.setGate(gate)
-	s := CRM(f, Options{})
+	s := NewCRM(f, Options{})
 	first := goGet(s, context.Background(), "7")
 	recv(t, f.entered, "the first call")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -941,7 +932,7 @@ func breakerOptions() Options {
 
 // tripBreaker fails three calls for key (the fake must be failing), checks
 // the circuit opened, and waits until it lets a probe through.
-func tripBreaker(t *testing.T, s *Source, key string) {
+func tripBreaker(t *testing.T, s guarded, key string) {
 	t.Helper()
 	for range 3 {
 		s.Get(context.Background(), key)
@@ -955,7 +946,7 @@ func tripBreaker(t *testing.T, s *Source, key string) {
 func TestBreakerOpensAndRecovers(t *testing.T) {
 	f := newFake(customer.CRM)
 	f.setAlways(upstream(customer.CRM, customer.ReasonUnavailable))
-	s := CRM(f, breakerOptions())
+	s := NewCRM(f, breakerOptions())
 	ctx := context.Background()
 	for i := range 3 {
 		if got := s.Circuit(); got != "CLOSED" {
@@ -1000,7 +991,7 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 func TestBreakerFailedProbeReopens(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setAlways(upstream(customer.U8, customer.ReasonTimeout))
-	s := U8(f, breakerOptions())
+	s := NewU8(f, breakerOptions())
 	tripBreaker(t, s, "001")
 	if _, err := s.Get(context.Background(), "001"); err == nil {
 		t.Fatal("probe succeeded, want TIMEOUT")
@@ -1026,7 +1017,7 @@ func TestBreakerIgnoresNeutralOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(customer.CRM)
 			f.setAlways(tc.err)
-			s := CRM(f, breakerOptions())
+			s := NewCRM(f, breakerOptions())
 			for i := range 10 {
 				if _, err := s.Get(context.Background(), fmt.Sprint(i)); !errors.Is(err, tc.err) {
 					t.Fatalf("err = %v, want %v", err, tc.err)
@@ -1046,7 +1037,7 @@ func TestBreakerIgnoresCallersLeaving(t *testing.T) {
 	f := newFake(customer.CRM)
 	gate := make(chan struct{})
 	f.setGate(gate)
-	s := CRM(f, breakerOptions())
+	s := NewCRM(f, breakerOptions())
 	for i := range 5 {
 		ctx, cancel := context.WithCancel(context.Background())
 		out := goGet(s, ctx, "9")
@@ -1076,7 +1067,7 @@ func TestBreakerIgnoresCallersLeaving(t *testing.T) {
 func TestBreakerRecoversAfterPanickingProbe(t *testing.T) {
 	f := newFake(customer.YCM)
 	f.setAlways(upstream(customer.YCM, customer.ReasonUnavailable))
-	s := YCM(f, breakerOptions())
+	s := NewYCM(f, breakerOptions())
 	tripBreaker(t, s, "1")
 	f.setScript(errPanic) // the half-open probe panics
 	f.setAlways(nil)      // and then the vendor answers
@@ -1105,7 +1096,7 @@ func TestBreakerRecoversAfterPanickingProbe(t *testing.T) {
 func TestGetPanicBecomesInternalError(t *testing.T) {
 	f := newFake(customer.U8)
 	f.setScript(errPanic)
-	s := U8(f, Options{CacheTTL: time.Minute})
+	s := NewU8(f, Options{CacheTTL: time.Minute})
 	c, err := s.Get(context.Background(), "001")
 	var e *customer.Error
 	if c != nil || !errors.As(err, &e) || e.Code != customer.CodeInternal {
@@ -1124,7 +1115,7 @@ func TestPeekAnswersFromThisProcessOnly(t *testing.T) {
 	remote := &countingRemote{}
 	now := time.Now()
 	clock := func() time.Time { return now }
-	s := U8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock})
+	s := NewU8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock})
 	if _, ok := s.PeekGet("k"); ok {
 		t.Fatal("peek of an unknown key answered")
 	}
@@ -1132,7 +1123,7 @@ func TestPeekAnswersFromThisProcessOnly(t *testing.T) {
 	if got, ok := s.PeekGet("k"); !ok || got != c {
 		t.Errorf("peek after Get: %v, %v; want the record", got, ok)
 	}
-	other := U8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock}) // another replica
+	other := NewU8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock}) // another replica
 	if _, ok := other.PeekGet("k"); ok {
 		t.Error("peek answered from the remote cache")
 	}

@@ -8,77 +8,129 @@ import (
 	"custgraph/internal/customer"
 )
 
-// Source is a guarded vendor client. It implements whichever of
-// customer.U8Source, YCMSource and CRMSource its client does.
-type Source struct {
+// U8 is a guarded U8 client: exactly customer.U8Source.
+type U8 struct {
 	*Guard
-	getter customer.Getter
-	lister customer.Lister
-	finder customer.NameFinder    // nil when the vendor has no name search
-	people customer.ContactLister // nil but for the CRM
-	// prime: the vendor's list and search answers carry the same fields
-	// as its by-key answer, so their records may fill the cache by key.
-	// Not so for the CRM, whose detail adds the note (remark).
-	prime bool
+	client customer.U8Source
 }
 
-// U8 guards a U8 client.
-func U8(next customer.U8Source, o Options) *Source {
-	return &Source{Guard: newGuard(customer.U8, o), getter: next, lister: next, finder: next, prime: true}
+// YCM is a guarded YCM client: exactly customer.YCMSource (YCM has no
+// search; the service finds names through its own index).
+type YCM struct {
+	*Guard
+	client customer.YCMSource
 }
 
-// YCM guards a YCM client.
-func YCM(next customer.YCMSource, o Options) *Source {
-	return &Source{Guard: newGuard(customer.YCM, o), getter: next, lister: next, prime: true}
+// CRM is a guarded CRM client: exactly customer.CRMSource.
+type CRM struct {
+	*Guard
+	client customer.CRMSource
 }
 
-// CRM guards a CRM client.
-func CRM(next customer.CRMSource, o Options) *Source {
-	return &Source{Guard: newGuard(customer.CRM, o), getter: next, lister: next, finder: next, people: next}
-}
-
+// Each wrapper is its vendor's source and nothing more: a guarded YCM does
+// not type-check as a CRM source.
 var (
-	_ customer.U8Source  = (*Source)(nil)
-	_ customer.YCMSource = (*Source)(nil)
-	_ customer.CRMSource = (*Source)(nil)
-	_ customer.Peeker    = (*Source)(nil)
+	_ customer.U8Source  = (*U8)(nil)
+	_ customer.YCMSource = (*YCM)(nil)
+	_ customer.CRMSource = (*CRM)(nil)
 )
 
-// Get returns a record by key: from the cache when it holds the key (a
-// record or "no such record"), else from one coalesced, protected call.
-func (s *Source) Get(ctx context.Context, key string) (*customer.Customer, error) {
-	return cached(ctx, s.Guard, s.byKey, "get", key, func(ctx context.Context) (*customer.Customer, error) {
-		return s.getter.Get(ctx, key)
+// NewU8 guards a U8 client. Its list and search answers carry the same
+// fields as its by-key answer, so their records fill the cache by key.
+func NewU8(client customer.U8Source, o Options) *U8 {
+	return &U8{Guard: newGuard(customer.U8, o, true), client: client}
+}
+
+// NewYCM guards a YCM client. Its list answers fill the cache by key.
+func NewYCM(client customer.YCMSource, o Options) *YCM {
+	return &YCM{Guard: newGuard(customer.YCM, o, true), client: client}
+}
+
+// NewCRM guards a CRM client. Its list carries fewer fields than its
+// detail (no note), so list records do not fill the cache by key.
+func NewCRM(client customer.CRMSource, o Options) *CRM {
+	return &CRM{Guard: newGuard(customer.CRM, o, false), client: client}
+}
+
+// Get returns a record by key (see Guard.get).
+func (s *U8) Get(ctx context.Context, key string) (*customer.Customer, error) {
+	return s.get(ctx, key, s.client.Get)
+}
+
+// List returns one page (see Guard.list).
+func (s *U8) List(ctx context.Context, q customer.ListQuery) (*customer.Page, error) {
+	return s.list(ctx, q, s.client.List)
+}
+
+// FindByName returns the records named exactly name (see Guard.findByName).
+func (s *U8) FindByName(ctx context.Context, name string) ([]*customer.Customer, error) {
+	return s.findByName(ctx, name, s.client.FindByName)
+}
+
+// Get returns a record by key (see Guard.get).
+func (s *YCM) Get(ctx context.Context, key string) (*customer.Customer, error) {
+	return s.get(ctx, key, s.client.Get)
+}
+
+// List returns one page (see Guard.list).
+func (s *YCM) List(ctx context.Context, q customer.ListQuery) (*customer.Page, error) {
+	return s.list(ctx, q, s.client.List)
+}
+
+// Get returns a record by key (see Guard.get).
+func (s *CRM) Get(ctx context.Context, key string) (*customer.Customer, error) {
+	return s.get(ctx, key, s.client.Get)
+}
+
+// List returns one page (see Guard.list).
+func (s *CRM) List(ctx context.Context, q customer.ListQuery) (*customer.Page, error) {
+	return s.list(ctx, q, s.client.List)
+}
+
+// FindByName returns the records named exactly name (see Guard.findByName).
+func (s *CRM) FindByName(ctx context.Context, name string) ([]*customer.Customer, error) {
+	return s.findByName(ctx, name, s.client.FindByName)
+}
+
+// Contacts returns a customer's contacts, cached like a record.
+func (s *CRM) Contacts(ctx context.Context, id string) ([]customer.CRMContact, error) {
+	return cached(ctx, s.Guard, s.contacts, "contacts", id, func(ctx context.Context) ([]customer.CRMContact, error) {
+		return s.client.Contacts(ctx, id)
 	})
 }
 
-// FindByName returns the records named exactly name.
-func (s *Source) FindByName(ctx context.Context, name string) ([]*customer.Customer, error) {
-	if s.finder == nil {
-		return nil, customer.BadInputf("%s has no name search", s.src)
-	}
-	return cached(ctx, s.Guard, s.byName, "name", name, func(ctx context.Context) ([]*customer.Customer, error) {
-		cs, err := s.finder.FindByName(ctx, name)
+// get returns a record by key: from the cache when it holds the key (a
+// record or "no such record"), else from one coalesced, protected call.
+func (g *Guard) get(ctx context.Context, key string, fetch func(context.Context, string) (*customer.Customer, error)) (*customer.Customer, error) {
+	return cached(ctx, g, g.byKey, "get", key, func(ctx context.Context) (*customer.Customer, error) {
+		return fetch(ctx, key)
+	})
+}
+
+// findByName returns the records named exactly name, cached like a record;
+// the records found fill the cache by key where the vendor allows.
+func (g *Guard) findByName(ctx context.Context, name string, fetch func(context.Context, string) ([]*customer.Customer, error)) ([]*customer.Customer, error) {
+	return cached(ctx, g, g.byName, "name", name, func(ctx context.Context) ([]*customer.Customer, error) {
+		cs, err := fetch(ctx, name)
 		if err == nil {
 			// Once per vendor answer, not per caller: an answer from
 			// the cache or shared with others is already remembered.
-			s.remember(ctx, cs)
+			g.remember(ctx, cs)
 		}
 		return cs, err
 	})
 }
 
-// PeekGet implements customer.Peeker from this process's cache.
-func (s *Source) PeekGet(key string) (*customer.Customer, bool) {
-	return peek(s.Guard, s.byKey, key)
+// PeekGet answers a record by key from this process's cache, with no call,
+// no remote cache and no waiting (ok false when it holds nothing). A
+// record known not to exist is nil with ok true.
+func (g *Guard) PeekGet(key string) (*customer.Customer, bool) {
+	return peek(g, g.byKey, key)
 }
 
-// PeekName implements customer.Peeker from this process's cache.
-func (s *Source) PeekName(name string) ([]*customer.Customer, bool) {
-	if s.finder == nil {
-		return nil, false
-	}
-	return peek(s.Guard, s.byName, name)
+// PeekName answers the records named name as PeekGet answers a key.
+func (g *Guard) PeekName(name string) ([]*customer.Customer, bool) {
+	return peek(g, g.byName, name)
 }
 
 // peek answers from c's local entries: a value, or nil for "no such
@@ -93,35 +145,25 @@ func peek[V any](g *Guard, c *cache[V], key string) (V, bool) {
 	return e.v, true
 }
 
-// Contacts returns a CRM customer's contacts.
-func (s *Source) Contacts(ctx context.Context, id string) ([]customer.CRMContact, error) {
-	if s.people == nil {
-		return nil, customer.BadInputf("%s has no contacts", s.src)
-	}
-	return cached(ctx, s.Guard, s.contacts, "contacts", id, func(ctx context.Context) ([]customer.CRMContact, error) {
-		return s.people.Contacts(ctx, id)
-	})
-}
-
-// List returns one page. Pages are never cached: vendors page by offset,
+// list returns one page. Pages are never cached: vendors page by offset,
 // so a cached page would skip or repeat records once the data change and
 // cursors (which hold raw offsets) would drift. Identical pages asked at
-// the same time share one call, and (for U8 and YCM) the records a page
-// brings fill the cache by key.
-func (s *Source) List(ctx context.Context, q customer.ListQuery) (*customer.Page, error) {
-	v, err, shared := s.flights.do(ctx, listKey(q), func(ctx context.Context) (any, error) {
-		v, err := s.run(ctx, func(ctx context.Context) (any, error) { return s.lister.List(ctx, q) })
+// the same time share one call, and (where the vendor allows) the records
+// a page brings fill the cache by key.
+func (g *Guard) list(ctx context.Context, q customer.ListQuery, fetch func(context.Context, customer.ListQuery) (*customer.Page, error)) (*customer.Page, error) {
+	v, err, shared := g.flights.do(ctx, listKey(q), func(ctx context.Context) (any, error) {
+		v, err := g.run(ctx, func(ctx context.Context) (any, error) { return fetch(ctx, q) })
 		if err == nil {
 			// Once per vendor answer, not once per caller sharing it.
-			s.remember(ctx, v.(*customer.Page).Customers)
+			g.remember(ctx, v.(*customer.Page).Customers)
 		}
 		return v, err
 	})
 	if shared {
-		s.coalesced.Add(1)
+		g.coalesced.Add(1)
 	}
 	if err != nil {
-		return nil, s.waitError(err)
+		return nil, g.waitError(err)
 	}
 	return v.(*customer.Page), nil
 }
@@ -136,9 +178,10 @@ func listKey(q customer.ListQuery) string {
 	return fmt.Sprintf("list %d/%d %q %q %q %s", q.Page, q.PageSize, q.Filter.Name, q.Filter.CodeFrom, q.Filter.CodeTo, since)
 }
 
-// remember caches records by key as a lookup by key would have.
-func (s *Source) remember(ctx context.Context, cs []*customer.Customer) {
-	if !s.prime || s.byKey == nil {
+// remember caches records by key as a lookup by key would have, when the
+// vendor's list and search answers carry what its by-key answer does.
+func (g *Guard) remember(ctx context.Context, cs []*customer.Customer) {
+	if !g.prime || g.byKey == nil {
 		return
 	}
 	byKey := make(map[string]*customer.Customer, len(cs))
@@ -147,7 +190,7 @@ func (s *Source) remember(ctx context.Context, cs []*customer.Customer) {
 			byKey[c.SourceID] = c
 		}
 	}
-	s.byKey.putMany(ctx, byKey, nil)
+	g.byKey.putMany(ctx, byKey, nil)
 }
 
 // cached answers from c when it can, else makes one coalesced, protected

@@ -4,45 +4,50 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"custgraph/internal/customer"
-	"custgraph/internal/guard"
-	"custgraph/internal/shared"
 )
 
+// Vendor is what telemetry reads of a guarded vendor client: its circuit
+// (CLOSED, OPEN or HALF_OPEN) and the counters its guard keeps anyway.
+type Vendor interface {
+	Circuit() string
+	CacheHits() int64
+	CacheMisses() int64
+	Coalesced() int64
+	Retries() int64
+}
+
+// Health is what telemetry reads of the replicas' shared state.
+type Health interface {
+	// Healthy reports whether it is in use (false when unreachable or
+	// not configured).
+	Healthy() bool
+}
+
 // WatchVendors adds the series read from the state the guards and the
-// Redis store keep anyway: each vendor's circuit and cache counters, and
-// Redis's health.
-func (t *Telemetry) WatchVendors(sources customer.Sources, store *shared.Store) {
+// shared state keep anyway: each vendor's circuit and cache counters, and
+// whether the shared state (Redis) is in use.
+func (t *Telemetry) WatchVendors(vendors map[customer.Source]Vendor, shared Health) {
 	t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "custgraph_redis_up",
 		Help: "1 while the replicas' shared state in Redis is in use, 0 while Redis is unreachable or not configured.",
-	}, func() float64 { return boolFloat(store.Healthy()) }))
+	}, func() float64 { return boolFloat(shared.Healthy()) }))
 
-	guards := map[customer.Source]*guard.Source{}
-	if g, ok := sources.U8.(*guard.Source); ok {
-		guards[customer.U8] = g
-	}
-	if g, ok := sources.YCM.(*guard.Source); ok {
-		guards[customer.YCM] = g
-	}
-	if g, ok := sources.CRM.(*guard.Source); ok {
-		guards[customer.CRM] = g
-	}
-	for src, g := range guards {
+	for src, v := range vendors {
 		labels := prometheus.Labels{"vendor": string(src)}
 		for _, state := range []string{"CLOSED", "OPEN", "HALF_OPEN"} {
 			t.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "custgraph_upstream_circuit", Help: "1 for the vendor circuit's current state.",
 				ConstLabels: prometheus.Labels{"vendor": string(src), "state": state},
-			}, func() float64 { return boolFloat(g.Circuit() == state) }))
+			}, func() float64 { return boolFloat(v.Circuit() == state) }))
 		}
-		counter := func(name, help string, read func(guard.Stats) int64) {
+		counter := func(name, help string, read func() int64) {
 			t.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
-				func() float64 { return float64(read(g.Stats())) }))
+				func() float64 { return float64(read()) }))
 		}
-		counter("custgraph_cache_hits_total", "Lookups by id, name or contacts answered from the cache.", func(s guard.Stats) int64 { return s.CacheHits })
-		counter("custgraph_cache_misses_total", "Lookups by id, name or contacts that went to the vendor.", func(s guard.Stats) int64 { return s.CacheMisses })
-		counter("custgraph_upstream_coalesced_total", "Vendor calls saved by sharing an identical call in flight.", func(s guard.Stats) int64 { return s.Coalesced })
-		counter("custgraph_upstream_retries_total", "Vendor calls made again after a transient failure.", func(s guard.Stats) int64 { return s.Retries })
+		counter("custgraph_cache_hits_total", "Lookups by id, name or contacts answered from the cache.", v.CacheHits)
+		counter("custgraph_cache_misses_total", "Lookups by id, name or contacts that went to the vendor.", v.CacheMisses)
+		counter("custgraph_upstream_coalesced_total", "Vendor calls saved by sharing an identical call in flight.", v.Coalesced)
+		counter("custgraph_upstream_retries_total", "Vendor calls made again after a transient failure.", v.Retries)
 	}
 }
 
