@@ -11,18 +11,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"custgraph/internal/config"
-	"custgraph/internal/customer"
+	"custgraph/internal/gateway"
 	"custgraph/internal/quota"
 	"custgraph/internal/sim"
-	"custgraph/internal/telemetry"
 )
 
 // benchQueries are the scenarios of `make bench` (bench/scenarios.go).
@@ -50,18 +47,12 @@ func benchGateway(b *testing.B, extra map[string]string) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	tel := telemetry.New(nil)
-	sources, err := buildSources(cfg, nil, tel, log)
+	gw, err := gateway.New(cfg, gateway.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := customer.NewService(sources, customer.ServiceOptions{})
-	h, err := newRouter(svc, cfg, nil, tel, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return h
+	b.Cleanup(func() { gw.Close() })
+	return gw.Handler()
 }
 
 // serveQuery answers one query through h and fails b on a bad answer.

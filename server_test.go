@@ -4,24 +4,38 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-
-	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// freeAddr returns a loopback address that is free right now.
-func freeAddr(t *testing.T) string {
+// reported reads the address a command reports on stdout (serve: "GraphQL
+// IDE at http://ADDR/"; sim: "U8:  http://ADDR/u8") from its output lines,
+// for commands asked to bind port 0.
+var reported = regexp.MustCompile(`(?m)(?:GraphQL IDE at|U8:) +http://([^/\s]+)/`)
+
+// addrOf waits until out holds the address its command reported, or done
+// yields the command's end.
+func addrOf(t *testing.T, out *syncBuffer, done <-chan error) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if m := reported.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended before reporting its address: %v\n%s", err, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no address reported within 15 s\n%s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -42,14 +56,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs `custgraph args…` until the test ends and waits for /healthz.
+// start runs `custgraph args…` on port 0 until the test ends, and returns
+// the address it reported once /healthz answers.
 func start(t *testing.T, env map[string]string, args ...string) (addr string, logs *syncBuffer) {
 	t.Helper()
-	addr = freeAddr(t)
 	if env == nil {
 		env = map[string]string{}
 	}
-	env["CUSTGRAPH_ADDR"] = addr
+	env["CUSTGRAPH_ADDR"] = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
@@ -67,25 +81,16 @@ func start(t *testing.T, env map[string]string, args ...string) (addr string, lo
 			t.Error("run did not stop after its context ended")
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return addr, logs
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("run ended early: %v\n%s", err, logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no /healthz within 15 s\n%s", logs)
-		}
-		time.Sleep(20 * time.Millisecond)
+	addr = addrOf(t, logs, done)
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz: %v\n%s", err, logs)
 	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz: %d\n%s", resp.StatusCode, logs)
+	}
+	return addr, logs
 }
 
 func TestRunServesDemoMode(t *testing.T) {
@@ -138,12 +143,11 @@ func TestRunServesDemoMode(t *testing.T) {
 }
 
 func TestRunSim(t *testing.T) {
-	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"custgraph", "sim", "-addr", addr, "-customers", "20", "-crm-rate-limit", "0"}, nil, &out, &out)
+		done <- run(ctx, []string{"custgraph", "sim", "-addr", "127.0.0.1:0", "-customers", "20", "-crm-rate-limit", "0"}, nil, &out, &out)
 	}()
 	defer func() {
 		cancel()
@@ -151,14 +155,8 @@ func TestRunSim(t *testing.T) {
 			t.Errorf("sim returned %v", err)
 		}
 	}()
-	var resp *http.Response
-	var err error
-	for i := 0; i < 300; i++ {
-		if resp, err = http.Get("http://" + addr + "/_sim/stats"); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := addrOf(t, &out, done)
+	resp, err := http.Get("http://" + addr + "/_sim/stats")
 	if err != nil {
 		t.Fatal(err)
 	}

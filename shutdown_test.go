@@ -29,9 +29,8 @@ func TestSIGTERMLetsRequestsInFlightFinish(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	s := startSim(t, sim.Options{Seed: 10, Customers: 30, CRMRate: quota.Rate{Off: true}})
-	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "CUSTGRAPH_ADDR="+addr)
+	cmd.Env = append(os.Environ(), "CUSTGRAPH_ADDR=127.0.0.1:0")
 	for k, v := range gatewayEnv(s, map[string]string{"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_U8_CACHE_TTL": "0"}) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -45,9 +44,12 @@ func TestSIGTERMLetsRequestsInFlightFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || !strings.Contains(line, addr) {
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	m := reported.FindStringSubmatch(line)
+	if err != nil || m == nil {
 		t.Fatalf("no start line: %q %v\n%s", line, err, logs.String())
 	}
+	addr := m[1]
 	go func() { _, _ = bufio.NewReader(stdout).WriteTo(new(bytes.Buffer)) }()
 
 	// A slow U8: the request is still in flight when SIGTERM arrives.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,19 +20,18 @@ import (
 	"custgraph/graph"
 	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
-	"custgraph/internal/loader"
 )
 
 // hostileMarker is in every hostile request; no refusal may carry it back.
 const hostileMarker = "HOSTILE-7c1e-MARKER"
 
-// limitedHandler is the /graphql stack as production mounts it: the HTTP
-// limits in front of the per-request loaders in front of the GraphQL
-// handler with the same limits.
-func limitedHandler(e *env, o limits.Options) http.Handler {
-	gql := graph.NewHandler(&graph.Resolver{Service: e.svc, SelfDefineLabels: map[int]string{1: "信用等级", 2: "结算方式"}},
-		graph.HandlerOptions{Introspection: true, Limits: o})
-	return gqlhttp.Reader{MaxBodyBytes: o.MaxBodyBytes}.Middleware(loader.Middleware(e.svc, loader.Options{})(gql))
+// limited is the gateway with the limits of o, as CUSTGRAPH_MAX_* set them.
+func limited(o limits.Options) map[string]string {
+	return map[string]string{
+		"CUSTGRAPH_MAX_DEPTH": strconv.Itoa(o.MaxDepth), "CUSTGRAPH_MAX_ALIASES": strconv.Itoa(o.MaxAliases),
+		"CUSTGRAPH_MAX_COST": strconv.Itoa(o.MaxCost), "CUSTGRAPH_MAX_TOKENS": strconv.Itoa(o.MaxTokens),
+		"CUSTGRAPH_MAX_BODY_BYTES": strconv.FormatInt(o.MaxBodyBytes, 10), "CUSTGRAPH_MAX_OPERATIONS": strconv.Itoa(o.MaxOperations),
+	}
 }
 
 // post builds a JSON POST of query and variables, with the marker as an
@@ -78,11 +78,11 @@ func repeatJoin(n int, f func(i int) string) string {
 func TestHostileRequestsAreRefusedBeforeAnyUpstreamCall(t *testing.T) {
 	e := newEnv(t)
 	e.warmIndex(t)
-	defaults := limits.Defaults()
-	h := limitedHandler(e, defaults)
-	noTokenLimit := defaults
+	h := e.http
+	noTokenLimit := limits.Defaults()
 	noTokenLimit.MaxTokens = 0
-	hNoTokenLimit := limitedHandler(e, noTokenLimit)
+	other := newEnv(t, limited(noTokenLimit))
+	hNoTokenLimit := other.http
 
 	deep := `{ customer(id: "u8:00000001") { ` + strings.Repeat("matches { ", 15) + "id" + strings.Repeat(" }", 15) + " } }"
 	aliases := func(n int) string {
@@ -209,7 +209,8 @@ func TestHostileRequestsAreRefusedBeforeAnyUpstreamCall(t *testing.T) {
 // message.
 func TestAMalformedBodyIsNeverEchoed(t *testing.T) {
 	e := newEnv(t)
-	for name, h := range map[string]http.Handler{"handler alone": e.http, "with the middleware": gqlhttp.Reader{MaxBodyBytes: limits.Defaults().MaxBodyBytes}.Middleware(e.http)} {
+	alone := graph.NewHandler(&graph.Resolver{Service: e.svc}, graph.HandlerOptions{Limits: limits.Defaults()})
+	for name, h := range map[string]http.Handler{"handler alone": alone, "the gateway": e.http} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, rawPost([]byte(`{"query": "`+hostileMarker), false))
 		if rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), hostileMarker) ||
@@ -220,8 +221,7 @@ func TestAMalformedBodyIsNeverEchoed(t *testing.T) {
 }
 
 func TestNormalQueriesPassWithDefaultLimits(t *testing.T) {
-	e := newEnv(t)
-	h := limitedHandler(e, limits.Defaults())
+	h := newEnv(t).http
 	tests := []struct{ name, query string }{
 		{"README customer", `{ customer(id: "u8:00000003") { id name contactName phones { kind number }
 		    u8 { code industry selfDefine(index: 1) } matches { id source name contactName } } }`},

@@ -10,12 +10,9 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
-	"custgraph/graph"
+	"custgraph/internal/config"
 	"custgraph/internal/customer"
-	"custgraph/internal/loader"
-	crmclient "custgraph/internal/provider/crm"
-	u8client "custgraph/internal/provider/u8"
-	ycmclient "custgraph/internal/provider/ycm"
+	"custgraph/internal/gateway"
 	"custgraph/internal/quota"
 	"custgraph/internal/sim"
 	crmsim "custgraph/internal/sim/crm"
@@ -27,40 +24,61 @@ import (
 // perSource is how many records each simulated source holds in these tests.
 const perSource = 60
 
-// env is the real schema over the real simulators, in process.
+// env is the gateway as `custgraph serve` builds it (internal/gateway:
+// guards, loaders, edge, the real schema) over the real simulators, in
+// process.
 type env struct {
 	sim    *sim.Sim
 	simURL string
 	svc    *customer.Service
 	gql    *client.Client
-	http   http.Handler
+	http   http.Handler // the whole router: /graphql, /readyz, …
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv builds the gateway over fresh simulators, configured as
+// production is (CUSTGRAPH_DEMO=off) but for introspection (on), the CRM's
+// quota (off) and the U8 self-defined labels, with settings overridden by
+// extra (CUSTGRAPH_* name → value).
+func newEnv(t *testing.T, extra ...map[string]string) *env {
 	t.Helper()
 	s := sim.New(sim.Options{Seed: 1, Customers: perSource, CRMRate: quota.Rate{Off: true}})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	u8, err := u8client.New(u8client.Config{BaseURL: ts.URL + "/u8", FromAccount: u8sim.DemoFromAccount,
-		ToAccount: u8sim.DemoToAccount, AppKey: u8sim.DemoAppKey, AppSecret: u8sim.DemoAppSecret})
+	settings := map[string]string{
+		"CUSTGRAPH_DEMO": "off", "CUSTGRAPH_INTROSPECTION": "on", "CUSTGRAPH_CRM_RATE_LIMIT": "off",
+		"CUSTGRAPH_U8_SELF_DEFINE_LABELS": "1=信用等级,2=结算方式",
+		"CUSTGRAPH_U8_BASE_URL":           ts.URL + "/u8", "CUSTGRAPH_U8_FROM_ACCOUNT": u8sim.DemoFromAccount,
+		"CUSTGRAPH_U8_TO_ACCOUNT": u8sim.DemoToAccount, "CUSTGRAPH_U8_APP_KEY": u8sim.DemoAppKey,
+		"CUSTGRAPH_U8_APP_SECRET": u8sim.DemoAppSecret,
+		"CUSTGRAPH_YCM_BASE_URL":  ts.URL + "/ycm", "CUSTGRAPH_YCM_CLIENT_ID": ycmsim.DemoClientID,
+		"CUSTGRAPH_YCM_CLIENT_SECRET": ycmsim.DemoClientSecret,
+		"CUSTGRAPH_CRM_BASE_URL":      ts.URL + "/crm", "CUSTGRAPH_CRM_LOGIN": crmsim.DemoLogin,
+		"CUSTGRAPH_CRM_PASSWORD": crmsim.DemoPassword,
+	}
+	for _, m := range extra {
+		for k, v := range m {
+			settings[k] = v
+		}
+	}
+	cfg, err := config.Load(func(k string) string { return settings[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	ycm, err := ycmclient.New(ycmclient.Config{BaseURL: ts.URL + "/ycm", ClientID: ycmsim.DemoClientID,
-		ClientSecret: ycmsim.DemoClientSecret})
+	gw, err := gateway.New(cfg, gateway.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	crm, err := crmclient.New(crmclient.Config{BaseURL: ts.URL + "/crm", Login: crmsim.DemoLogin,
-		Password: crmsim.DemoPassword})
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { gw.Close() })
+	h := gw.Handler()
+	e := &env{sim: s, simURL: ts.URL, svc: gw.Service(), gql: client.New(h, client.Path("/graphql")), http: h}
+	// The gateway builds the YCM name index in the background as it
+	// starts: let it finish, so that the calls a test counts are its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, errs := e.svc.FindByNames(ctx, customer.YCM, []string{"warm"}); errs[0] != nil {
+		t.Fatal(errs[0])
 	}
-	svc := customer.NewService(customer.Sources{U8: u8, YCM: ycm, CRM: crm}, customer.ServiceOptions{})
-	h := loader.Middleware(svc, loader.Options{})(graph.NewHandler(
-		&graph.Resolver{Service: svc, SelfDefineLabels: map[int]string{1: "信用等级", 2: "结算方式"}},
-		graph.HandlerOptions{Introspection: true}))
-	return &env{sim: s, simURL: ts.URL, svc: svc, gql: client.New(h), http: h}
+	return e
 }
 
 // warmIndex builds the YCM name index and opens the sessions, so that later call counts show only

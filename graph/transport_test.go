@@ -10,23 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-
-	"custgraph/graph"
 	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
-	"custgraph/internal/loader"
 )
 
-// transportHandler is the /graphql stack with the default limits and
-// persisted queries, over the simulators.
-func transportHandler(t *testing.T) http.Handler {
-	e := newEnv(t)
-	o := limits.Defaults()
-	gql := graph.NewHandler(&graph.Resolver{Service: e.svc},
-		graph.HandlerOptions{Introspection: true, Limits: o, PersistedQueries: lru.New[string](100)})
-	return gqlhttp.Reader{MaxBodyBytes: o.MaxBodyBytes}.Middleware(loader.Middleware(e.svc, loader.Options{})(gql))
-}
+// transportHandler is the gateway, with its default limits and persisted
+// queries, over the simulators.
+func transportHandler(t *testing.T) http.Handler { return newEnv(t).http }
 
 // TestTransportStatusesAndMediaTypes pins the GraphQL-over-HTTP behaviour
 // per case and negotiated media type: request errors (nothing executed)
