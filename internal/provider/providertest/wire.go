@@ -134,9 +134,9 @@ type Want struct {
 	// Form is the exact form-encoded body (name and values).
 	Form url.Values
 	// JSON is the exact JSON object the body must hold, as
-	// encoding/json decodes it into a map.
+	// encoding/json decodes it into a map. With neither Form nor JSON,
+	// the request must have no body.
 	JSON map[string]any
-	// With neither Form nor JSON, the request must have no body.
 }
 
 // CheckRequest reports, through tb.Errorf, every way r differs from want.
