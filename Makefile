@@ -15,15 +15,16 @@ run: ## demo mode: the gateway on the built-in simulators, IDE at http://127.0.0
 
 test: fmt-check vet go-test e2e ## every test: gofmt, go vet, go test -race, then the Node clients and the browser
 
-go-test: test-deps ## the Go tests (-race), Redis tests on a private redis-server
+go-test: test-deps ## the Go tests (-race), Redis tests on a private redis-server, and bench's
 	CUSTGRAPH_REQUIRE_REDIS=1 $(GO) test $(TESTFLAGS) $(PKGS)
+	cd bench && $(GO) test $(TESTFLAGS) ./...
 
 e2e: ## real clients from npm (GraphQL-over-HTTP audit, Apollo Federation and Client, graphql-request) and the IDE in Chromium
 	sh e2e/run.sh
 
 bench: ## custgraph vs GraphQL Mesh vs the bare upstream, in one run: writes docs/benchmarks.md and .png
 	@sh scripts/ensure-redis || echo "make bench: without redis-server the 'custgraph on Redis' rows are left out"
-	$(GO) run ./bench
+	cd bench && $(GO) run .
 
 ide: ## rebuild the embedded GraphiQL (internal/ide/dist) from the pinned npm packages in ide/
 	cd ide && npm ci --no-audit --no-fund && npm run build
@@ -35,8 +36,9 @@ fmt-check: ## fail when a Go file is not gofmt-formatted
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-vet: ## go vet
+vet: ## go vet, of the gateway and of bench (a module of its own, so ./... stops at it)
 	$(GO) vet $(PKGS)
+	cd bench && $(GO) vet ./...
 
 lint: fmt-check vet ## gofmt and go vet
 

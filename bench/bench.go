@@ -185,7 +185,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// repoRoot is the nearest directory up from here with custgraph's go.mod.
+// repoRoot is the nearest directory up from here with custgraph's go.mod:
+// the gateway's, not bench's own (module custgraph/bench), since the
+// gateway is built, its simulators run and the report written from there.
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {

@@ -3,7 +3,11 @@
 // simulators, in one run, and writes docs/benchmarks.md and
 // docs/benchmarks.png.
 //
-//	go run ./bench [-duration 4s] [-warmup 1s] [-rounds 3] [-concurrency 16] …
+//	cd bench && go run . [-duration 4s] [-warmup 1s] [-rounds 3] [-concurrency 16] …
+//
+// It is a module of its own (custgraph/bench), so that its chart library
+// and that library's fonts, PDF and LaTeX packages stay out of the
+// gateway's go.mod; go.mod's replace points it at the gateway beside it.
 package main
 
 import (
@@ -48,7 +52,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.chart, "chart", "docs/benchmarks.png", "the chart, relative to the repository root")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, process logs)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: go run ./bench [flags]\n\n"+
+		fmt.Fprintln(fs.Output(), "Usage: cd bench && go run . [flags]\n\n"+
 			"Measures custgraph, GraphQL Mesh (bench/mesh, when it can serve) and the bare upstream on the\n"+
 			"simulators, and writes docs/benchmarks.md and docs/benchmarks.png.\n\nFlags:")
 		fs.PrintDefaults()
