@@ -29,11 +29,17 @@ type bench struct {
 	redisReason string
 	redis       *proc
 	started     time.Time
+	goals       goalsFile
 }
 
 func run(ctx context.Context, cfg config, args []string) (err error) {
 	b := &bench{cfg: cfg, args: args, started: time.Now()}
 	if b.root, err = repoRoot(); err != nil {
+		return err
+	}
+	// Before anything is measured: a mistake in the goals would otherwise
+	// show only when the report is written, minutes later.
+	if b.goals, err = loadGoals(b.path(cfg.goals), scenarios(cfg.latency)); err != nil {
 		return err
 	}
 	if b.tmp, err = os.MkdirTemp("", "custgraph-bench-"); err != nil {

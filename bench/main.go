@@ -33,6 +33,7 @@ type config struct {
 	meshTimeout time.Duration
 	only        string
 	out, chart  string
+	goals       string
 	keep        bool
 }
 
@@ -50,6 +51,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.only, "only", "", "comma-separated scenario ids to run (a,b,c,d,a50,b50,c50); all when empty")
 	fs.StringVar(&c.out, "out", "docs/benchmarks.md", "the report, relative to the repository root")
 	fs.StringVar(&c.chart, "chart", "docs/benchmarks.png", "the chart, relative to the repository root")
+	fs.StringVar(&c.goals, "goals", "bench/goals.json", "the targets the report judges, relative to the repository root")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, process logs)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: cd bench && go run . [flags]\n\n"+

@@ -33,11 +33,19 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	p("")
 	p("Taken %s. %s", b.started.UTC().Format("2006-01-02 15:04 UTC"), meshSentence(meshReason))
 	p("")
-	p("## Targets (issue 8)")
+	p("## %s", b.goals.Title)
 	p("")
 	p("| target | this run | status |")
 	p("|---|---|---|")
-	for _, g := range judge(res, mem, plan, cfg.latency, meshReason) {
+	unavailable := map[string]string{}
+	if meshReason != "" {
+		unavailable[mesh] = "Mesh not available: " + meshReason
+	}
+	if b.redisReason != "" {
+		unavailable[custgraphRedis] = "Redis not available: " + b.redisReason
+	}
+	j := judging{res: res, mem: mem, plan: plan, latency: cfg.latency, unavailable: unavailable}
+	for _, g := range judge(b.goals.Goals, j) {
 		p("| %s | %s | %s |", g.target, cell1(g.numbers, 400), cell1(g.status, 200))
 	}
 	p("")
