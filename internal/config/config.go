@@ -15,6 +15,7 @@ import (
 
 	"custgraph/internal/limits"
 	"custgraph/internal/quota"
+	"custgraph/internal/redact"
 )
 
 // What a client is to the client rate limit (CUSTGRAPH_CLIENT_RATE_BY).
@@ -475,22 +476,6 @@ func (p *parser) tuning(src, rate string, conns int, ttl time.Duration) Tuning {
 	}
 }
 
-// redactRedisURL masks the password (and any user name) of a Redis URL.
-func redactRedisURL(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "***"
-	}
-	creds := ""
-	if u.User != nil {
-		creds = "***@"
-	}
-	return u.Scheme + "://" + creds + u.Host + u.Path
-}
-
 func require(name, value string) error {
 	if value == "" {
 		return fmt.Errorf("%s is required when its source's base URL is set", name)
@@ -556,7 +541,7 @@ func (c *Config) String() string {
 	}{{"u8", c.U8.Tuning}, {"ycm", c.YCM.Tuning}, {"crm", c.CRM.Tuning}} {
 		fmt.Fprintf(&b, " %s_calls={rate_limit=%s timeout=%s max_conns=%d cache_ttl=%s}", t.name, t.t.RateLimit, t.t.Timeout, t.t.MaxConns, t.t.CacheTTL)
 	}
-	fmt.Fprintf(&b, " redis={url=%s timeout=%s replicas=%d}", redactRedisURL(c.Redis.URL), c.Redis.Timeout, c.Redis.Replicas)
+	fmt.Fprintf(&b, " redis={url=%s timeout=%s replicas=%d}", redact.URL(c.Redis.URL), c.Redis.Timeout, c.Redis.Replicas)
 	e := c.Edge
 	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v federation_sdl=%v share_inflight=%v client_rate_limit=%s client_rate_by=%s client_address_header=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
 		len(e.APIKeys), mask(e.JWTSecret), e.JWKSFile, e.JWTIssuer, e.JWTAudience, e.Metrics, strings.Join(e.CORSOrigins, ","),

@@ -18,11 +18,11 @@ import (
 	"custgraph/internal/config"
 	"custgraph/internal/cors"
 	"custgraph/internal/gqlhttp"
-	"custgraph/internal/httpx"
 	"custgraph/internal/ide"
 	"custgraph/internal/inbound"
 	"custgraph/internal/inflight"
 	"custgraph/internal/loader"
+	"custgraph/internal/redact"
 	"custgraph/internal/shared"
 	"custgraph/internal/telemetry"
 )
@@ -35,10 +35,10 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 		return nil, err
 	}
 	logError := func(ctx context.Context, err error) {
-		// Every error reaching here is redacted at its source (httpx);
+		// Every error reaching here is redacted at its source (redact);
 		// the request ID ties it to the client's "internal error".
 		log.LogAttrs(ctx, slog.LevelWarn, "graphql error", slog.String("request_id", middleware.GetReqID(ctx)),
-			slog.String("err", httpx.RedactText(err.Error())))
+			slog.String("err", redact.Text(err.Error())))
 	}
 	gql := graph.NewHandler(&graph.Resolver{Service: g.svc, Statuses: g.Statuses, SelfDefineLabels: cfg.SelfDefineLabels},
 		graph.HandlerOptions{Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits,

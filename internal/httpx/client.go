@@ -1,6 +1,7 @@
 // Package httpx holds what custgraph's HTTP edges share: the tuned
-// outbound client, the one redaction point for outgoing-request errors, and
-// the mapping of transport failures to the domain's upstream reasons.
+// outbound client, the one point where outgoing-request errors are
+// redacted (by internal/redact), and the mapping of transport failures to
+// the domain's upstream reasons.
 package httpx
 
 import (
@@ -12,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +20,7 @@ import (
 
 	"custgraph/internal/customer"
 	"custgraph/internal/quota"
+	"custgraph/internal/redact"
 )
 
 // UserAgent is sent on every outbound call (YCM refuses calls without one).
@@ -307,60 +308,5 @@ func TransportError(src customer.Source, err error) *customer.Error {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		reason = customer.ReasonTimeout
 	}
-	return customer.UpstreamError(src, reason, "", Redact(err))
-}
-
-// Redact returns err with every URL in it stripped of its query string and
-// user info, so that tokens and keys U8 puts in the query (and passwords in
-// a URL) never reach a log or a client. It keeps errors.Is working on the
-// inner error.
-func Redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &redacted{msg: ue.Op + " " + RedactURL(ue.URL) + ": " + RedactText(ue.Err.Error()), err: ue.Err}
-	}
-	return &redacted{msg: RedactText(err.Error()), err: errors.Unwrap(err)}
-}
-
-type redacted struct {
-	msg string
-	err error
-}
-
-func (r *redacted) Error() string { return r.msg }
-func (r *redacted) Unwrap() error { return r.err }
-
-// RedactURL drops the query string, fragment and user info of a URL.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.IndexAny(raw, "?#"); i >= 0 {
-			raw = raw[:i]
-		}
-		return raw
-	}
-	u.User = nil
-	u.RawQuery, u.ForceQuery = "", false
-	u.Fragment, u.RawFragment = "", ""
-	return u.String()
-}
-
-// RedactText cuts the query string off every URL-like word of s.
-func RedactText(s string) string {
-	words := strings.Fields(s)
-	changed := false
-	for i, w := range words {
-		if strings.Contains(w, "://") || strings.Contains(w, "?") {
-			trimmed := strings.Trim(w, `"'`)
-			words[i] = RedactURL(trimmed)
-			changed = true
-		}
-	}
-	if !changed {
-		return s
-	}
-	return strings.Join(words, " ")
+	return customer.UpstreamError(src, reason, "", redact.Error(err))
 }

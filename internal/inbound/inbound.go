@@ -19,8 +19,8 @@ import (
 	"custgraph/internal/auth"
 	"custgraph/internal/gqlhttp"
 	"custgraph/internal/guard"
-	"custgraph/internal/httpx"
 	"custgraph/internal/quota"
+	"custgraph/internal/redact"
 )
 
 // AccessLog writes one line per request: request ID, method, path (never
@@ -74,7 +74,7 @@ func Recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 				}
 				id := middleware.GetReqID(r.Context())
 				log.LogAttrs(r.Context(), slog.LevelError, "panic", slog.String("request_id", id),
-					slog.String("panic", httpx.RedactText(fmt.Sprint(p))))
+					slog.String("panic", redact.Text(fmt.Sprint(p))))
 				gqlhttp.WriteError(w, r, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "internal error")
 			}()
 			next.ServeHTTP(w, r)

@@ -18,12 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"custgraph/internal/redact"
 )
 
 // Options configures a Store.
@@ -72,7 +73,7 @@ func init() { redis.SetLogger(quiet{}) }
 func Open(o Options) (*Store, error) {
 	opts, err := redis.ParseURL(o.URL)
 	if err != nil {
-		return nil, fmt.Errorf("CUSTGRAPH_REDIS_URL must be redis://[:password@]host:port[/db] or rediss://…: %s", RedactURL(o.URL))
+		return nil, fmt.Errorf("CUSTGRAPH_REDIS_URL must be redis://[:password@]host:port[/db] or rediss://…: %s", redact.URL(o.URL))
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 250 * time.Millisecond
@@ -92,20 +93,6 @@ func Open(o Options) (*Store, error) {
 		id: fmt.Sprintf("%x", time.Now().UnixNano())}
 	s.up.Store(true)
 	return s, nil
-}
-
-// RedactURL shows a Redis URL without its password.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "***")
-		}
-	}
-	return u.String()
 }
 
 // Run probes Redis until ctx ends: at once (so that an unreachable Redis

@@ -13,6 +13,7 @@ import (
 
 	"custgraph/internal/customer"
 	"custgraph/internal/httpx"
+	"custgraph/internal/redact"
 )
 
 // The codes on which the public SDK (app-ark/iKcrm-sdk) logs in again:
@@ -45,7 +46,7 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	body, _ := json.Marshal(params) // a map of strings always marshals
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v2/auth/login", bytes.NewReader(body))
 	if err != nil {
-		return "", customer.UpstreamError(customer.CRM, customer.ReasonUnavailable, "", httpx.Redact(err))
+		return "", customer.UpstreamError(customer.CRM, customer.ReasonUnavailable, "", redact.Error(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")

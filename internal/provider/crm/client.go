@@ -23,6 +23,7 @@ import (
 	"custgraph/internal/httpx"
 	"custgraph/internal/provider/lenient"
 	"custgraph/internal/provider/session"
+	"custgraph/internal/redact"
 )
 
 var _ customer.CRMSource = (*Client)(nil)
@@ -95,7 +96,7 @@ type Config struct {
 // String describes cfg with the password masked, so that printing a
 // Config (%v, %+v or %#v) never shows it.
 func (cfg Config) String() string {
-	return fmt.Sprintf("crm.Config{BaseURL: %q, Login: %q, Password: \"***\", CorpID: %q}", httpx.RedactURL(cfg.BaseURL), cfg.Login, cfg.CorpID)
+	return fmt.Sprintf("crm.Config{BaseURL: %q, Login: %q, Password: \"***\", CorpID: %q}", redact.URL(cfg.BaseURL), cfg.Login, cfg.CorpID)
 }
 
 // GoString implements fmt.GoStringer like String.
@@ -265,7 +266,7 @@ func (c *Client) fetch(ctx context.Context, path string, q url.Values, tok strin
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return customer.UpstreamError(customer.CRM, customer.ReasonUnavailable, "", httpx.Redact(err))
+		return customer.UpstreamError(customer.CRM, customer.ReasonUnavailable, "", redact.Error(err))
 	}
 	req.Header.Set("Authorization", authorization(tok))
 	req.Header.Set("Accept", "application/json")
@@ -307,7 +308,7 @@ func decodeGeneral(status int, body []byte, refusal customer.Reason, out any) er
 		return nil
 	}
 	upstream := strconv.FormatInt(code, 10)
-	cause := fmt.Errorf("crm code %d: %s", code, clip(httpx.RedactText(string(env.Message))))
+	cause := fmt.Errorf("crm code %d: %s", code, clip(redact.Text(string(env.Message))))
 	reason := refusal
 	switch {
 	case code == codeNotFound:

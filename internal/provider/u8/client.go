@@ -19,6 +19,7 @@ import (
 	"custgraph/internal/httpx"
 	"custgraph/internal/provider/lenient"
 	"custgraph/internal/provider/session"
+	"custgraph/internal/redact"
 )
 
 // MaxPageSize is the largest rows_per_page the client asks for.
@@ -61,7 +62,7 @@ func (c Config) String() string {
 		return "***"
 	}
 	return fmt.Sprintf("u8.Config{BaseURL: %s, FromAccount: %s, ToAccount: %s, AppKey: %s, AppSecret: %s, DSSequence: %s}",
-		httpx.RedactURL(c.BaseURL), c.FromAccount, c.ToAccount, mask(c.AppKey), mask(c.AppSecret), c.DSSequence)
+		redact.URL(c.BaseURL), c.FromAccount, c.ToAccount, mask(c.AppKey), mask(c.AppSecret), c.DSSequence)
 }
 
 // Client reads U8 customers. It is safe for concurrent use; all callers
@@ -267,7 +268,7 @@ func (c *Client) send(ctx context.Context, path string, q url.Values, out envelo
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return customer.UpstreamError(customer.U8, customer.ReasonBadResponse, "", httpx.Redact(err))
+		return customer.UpstreamError(customer.U8, customer.ReasonBadResponse, "", redact.Error(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	status, body, err := httpx.Fetch(c.http, req, customer.U8)
@@ -278,7 +279,7 @@ func (c *Client) send(ctx context.Context, path string, q url.Values, out envelo
 		return statusError(status)
 	}
 	if err := decode(body, out); err != nil {
-		return badResponse(httpx.Redact(err))
+		return badResponse(redact.Error(err))
 	}
 	if out.env().ErrCode == "" {
 		return badResponse(errors.New("answer without errcode"))
@@ -333,7 +334,7 @@ func (c *Client) mask(s string) string {
 	if r := []rune(s); len(r) > 200 {
 		s = string(r[:200]) + "…"
 	}
-	return httpx.RedactText(s)
+	return redact.Text(s)
 }
 
 func badResponse(cause error) error {

@@ -12,6 +12,7 @@ import (
 	"custgraph/internal/customer"
 	"custgraph/internal/httpx"
 	"custgraph/internal/provider/session"
+	"custgraph/internal/redact"
 )
 
 // defaultTokenTTL is assumed when the token answer has no expires_in
@@ -85,7 +86,7 @@ func (a *auth) store(t *wireToken) (string, time.Duration, error) {
 func (a *auth) grant(ctx context.Context, form url.Values) (*wireToken, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, customer.AsError(httpx.Redact(err))
+		return nil, customer.AsError(redact.Error(err))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")

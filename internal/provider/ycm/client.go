@@ -18,6 +18,7 @@ import (
 	"custgraph/internal/customer"
 	"custgraph/internal/httpx"
 	"custgraph/internal/provider/session"
+	"custgraph/internal/redact"
 )
 
 // Paths appended to the base URL.
@@ -237,7 +238,7 @@ func (c *Client) do(ctx context.Context, path string, query url.Values, into any
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 		if err != nil {
-			return nil, false, customer.AsError(httpx.Redact(err))
+			return nil, false, customer.AsError(redact.Error(err))
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Accept", "application/json")
