@@ -6,16 +6,12 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"custgraph/internal/limits"
 	"custgraph/internal/quota"
-	"custgraph/internal/redact"
 )
 
 // What a client is to the client rate limit (CUSTGRAPH_CLIENT_RATE_BY).
@@ -31,7 +27,9 @@ const (
 	DemoOff  = "off"  // never demo; refuse to start without an upstream
 )
 
-// Config is the whole configuration of `custgraph serve`.
+// Config is the whole configuration of `custgraph serve`. Each field is
+// filled by one setting of the table in settings.go, which declares its
+// variable, default, parser and whether it is a secret.
 type Config struct {
 	// Addr is the listen address (CUSTGRAPH_ADDR).
 	Addr string
@@ -223,129 +221,44 @@ func (c *Config) DemoMode() bool {
 // Load reads the configuration through getenv and validates it. Every
 // problem is reported, each naming its variable; no value of a secret is
 // ever part of an error.
+//
+// Each setting of the table is read in turn; those whose default follows
+// the demo mode come last, as the demo mode depends on other settings.
+// The checks that involve more than one setting follow.
 func Load(getenv func(string) string) (*Config, error) {
-	env := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	c := &Config{
-		Addr:      env("CUSTGRAPH_ADDR", "127.0.0.1:8080"),
-		DebugAddr: env("CUSTGRAPH_DEBUG_ADDR", ""),
-		Demo:      strings.ToLower(env("CUSTGRAPH_DEMO", DemoAuto)),
-		U8: U8{
-			BaseURL:     env("CUSTGRAPH_U8_BASE_URL", ""),
-			FromAccount: env("CUSTGRAPH_U8_FROM_ACCOUNT", ""),
-			ToAccount:   env("CUSTGRAPH_U8_TO_ACCOUNT", ""),
-			AppKey:      env("CUSTGRAPH_U8_APP_KEY", ""),
-			AppSecret:   env("CUSTGRAPH_U8_APP_SECRET", ""),
-			DSSequence:  env("CUSTGRAPH_U8_DS_SEQUENCE", ""),
-		},
-		YCM: YCM{
-			BaseURL:      env("CUSTGRAPH_YCM_BASE_URL", ""),
-			ClientID:     env("CUSTGRAPH_YCM_CLIENT_ID", ""),
-			ClientSecret: env("CUSTGRAPH_YCM_CLIENT_SECRET", ""),
-		},
-		CRM: CRM{
-			BaseURL:  env("CUSTGRAPH_CRM_BASE_URL", ""),
-			Login:    env("CUSTGRAPH_CRM_LOGIN", ""),
-			Password: env("CUSTGRAPH_CRM_PASSWORD", ""),
-			CorpID:   env("CUSTGRAPH_CRM_CORP_ID", ""),
-		},
-	}
+	c := &Config{}
+	set := map[string]bool{}
 	var errs []error
-	switch c.Demo {
-	case DemoAuto, DemoOn, DemoOff:
-	default:
-		errs = append(errs, fmt.Errorf("CUSTGRAPH_DEMO must be auto, on or off, not %q", c.Demo))
-	}
-	labels, err := ParseLabels(getenv("CUSTGRAPH_U8_SELF_DEFINE_LABELS"))
-	if err != nil {
-		errs = append(errs, fmt.Errorf("CUSTGRAPH_U8_SELF_DEFINE_LABELS: %w", err))
-	}
-	c.SelfDefineLabels = labels
-	p := parser{getenv: getenv}
-	c.U8.Tuning = p.tuning("U8", "off", 32, time.Minute)
-	c.YCM.Tuning = p.tuning("YCM", "off", 32, time.Minute)
-	c.CRM.Tuning = p.tuning("CRM", "10/10s", 10, 5*time.Minute)
-	c.Resilience = Resilience{
-		QuotaMaxWait:    p.duration("CUSTGRAPH_QUOTA_MAX_WAIT", 15*time.Second, false),
-		Retries:         p.count("CUSTGRAPH_RETRIES", 2, 0),
-		RetryBudget:     p.duration("CUSTGRAPH_RETRY_BUDGET", 4*time.Second, false),
-		BreakerFailures: p.count("CUSTGRAPH_BREAKER_FAILURES", 5, 1),
-		BreakerOpen:     p.duration("CUSTGRAPH_BREAKER_OPEN", 10*time.Second, false),
-		CacheSize:       p.count("CUSTGRAPH_CACHE_SIZE", 10000, 1),
-	}
-	c.Redis = Redis{
-		URL:      env("CUSTGRAPH_REDIS_URL", ""),
-		Timeout:  p.duration("CUSTGRAPH_REDIS_TIMEOUT", 250*time.Millisecond, false),
-		Replicas: p.count("CUSTGRAPH_REPLICAS", 1, 1),
-	}
-	if c.Redis.URL != "" {
-		u, err := url.Parse(c.Redis.URL)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			p.errs = append(p.errs, errors.New("CUSTGRAPH_REDIS_URL must be redis://[:password@]host:port[/db] or rediss://… for TLS"))
+	var demoDependent []setting
+	for _, sec := range table {
+		for _, s := range sec.settings {
+			v := strings.TrimSpace(getenv(s.name)) // blank is unset
+			set[s.name] = v != ""
+			if s.demoDef { // once the demo mode is known
+				demoDependent = append(demoDependent, s)
+				continue
+			}
+			errs = append(errs, s.apply(c, s.def, v)...)
 		}
 	}
-	demo := c.DemoMode()
-	c.Edge = Edge{
-		APIKeys:             list(getenv("CUSTGRAPH_API_KEYS")),
-		JWTSecret:           env("CUSTGRAPH_JWT_HS256_SECRET", ""),
-		JWKSFile:            env("CUSTGRAPH_JWT_JWKS_FILE", ""),
-		JWTIssuer:           env("CUSTGRAPH_JWT_ISSUER", ""),
-		JWTAudience:         env("CUSTGRAPH_JWT_AUDIENCE", ""),
-		Metrics:             p.choice("CUSTGRAPH_METRICS", "open", "open", "auth", "off"),
-		CORSOrigins:         list(getenv("CUSTGRAPH_CORS_ORIGINS")),
-		Introspection:       p.onOff("CUSTGRAPH_INTROSPECTION", demo),
-		FieldSuggestions:    p.onOff("CUSTGRAPH_FIELD_SUGGESTIONS", demo),
-		IDE:                 p.onOff("CUSTGRAPH_IDE", demo),
-		ShareInFlight:       p.onOff("CUSTGRAPH_SHARE_INFLIGHT", true),
-		FederationSDL:       p.onOff("CUSTGRAPH_FEDERATION_SDL", true),
-		ClientRateBy:        p.choice("CUSTGRAPH_CLIENT_RATE_BY", ClientRateByPrincipal, ClientRateByPrincipal, ClientRateByAddress),
-		ClientAddressHeader: p.header("CUSTGRAPH_CLIENT_ADDRESS_HEADER"),
-		ReadHeaderTimeout:   p.duration("CUSTGRAPH_READ_HEADER_TIMEOUT", 5*time.Second, false),
-		ReadTimeout:         p.duration("CUSTGRAPH_READ_TIMEOUT", 30*time.Second, false),
-		WriteTimeout:        p.duration("CUSTGRAPH_WRITE_TIMEOUT", 60*time.Second, false),
-		IdleTimeout:         p.duration("CUSTGRAPH_IDLE_TIMEOUT", 2*time.Minute, false),
-		RequestTimeout:      p.duration("CUSTGRAPH_REQUEST_TIMEOUT", 30*time.Second, false),
-		ShutdownGrace:       p.duration("CUSTGRAPH_SHUTDOWN_GRACE", 15*time.Second, false),
+	def := "off"
+	if c.DemoMode() {
+		def = "on"
 	}
-	d := limits.Defaults()
-	c.Limits = limits.Options{
-		MaxDepth:      p.count("CUSTGRAPH_MAX_DEPTH", d.MaxDepth, 0),
-		MaxAliases:    p.count("CUSTGRAPH_MAX_ALIASES", d.MaxAliases, 0),
-		MaxCost:       p.count("CUSTGRAPH_MAX_COST", d.MaxCost, 0),
-		MaxTokens:     p.count("CUSTGRAPH_MAX_TOKENS", d.MaxTokens, 0),
-		MaxBodyBytes:  int64(p.count("CUSTGRAPH_MAX_BODY_BYTES", int(d.MaxBodyBytes), 0)),
-		MaxOperations: p.count("CUSTGRAPH_MAX_OPERATIONS", d.MaxOperations, 0),
+	for _, s := range demoDependent {
+		errs = append(errs, s.apply(c, def, strings.TrimSpace(getenv(s.name)))...)
 	}
-	rate := env("CUSTGRAPH_CLIENT_RATE_LIMIT", "off")
-	if c.Edge.ClientRate, err = quota.ParseRate(rate); err != nil {
-		p.errs = append(p.errs, fmt.Errorf("CUSTGRAPH_CLIENT_RATE_LIMIT: %w", err))
-	}
+	each(func(_ section, s setting) {
+		if s.requiredWith != "" && set[s.requiredWith] && !set[s.name] {
+			errs = append(errs, fmt.Errorf("%s is required when %s is set", s.name, s.requiredWith))
+		}
+	})
 	if c.Edge.WriteTimeout <= c.Edge.RequestTimeout {
-		p.errs = append(p.errs, fmt.Errorf("CUSTGRAPH_WRITE_TIMEOUT (%s) must be longer than CUSTGRAPH_REQUEST_TIMEOUT (%s), or answers are cut off", c.Edge.WriteTimeout, c.Edge.RequestTimeout))
+		errs = append(errs, fmt.Errorf("CUSTGRAPH_WRITE_TIMEOUT (%s) must be longer than CUSTGRAPH_REQUEST_TIMEOUT (%s), or answers are cut off", c.Edge.WriteTimeout, c.Edge.RequestTimeout))
 	}
-	errs = append(errs, p.errs...)
-	if c.U8.Enabled() {
-		errs = append(errs, checkURL("CUSTGRAPH_U8_BASE_URL", c.U8.BaseURL))
-		errs = append(errs, require("CUSTGRAPH_U8_FROM_ACCOUNT", c.U8.FromAccount),
-			require("CUSTGRAPH_U8_TO_ACCOUNT", c.U8.ToAccount),
-			require("CUSTGRAPH_U8_APP_KEY", c.U8.AppKey),
-			require("CUSTGRAPH_U8_APP_SECRET", c.U8.AppSecret))
-	}
-	if c.YCM.Enabled() {
-		errs = append(errs, checkURL("CUSTGRAPH_YCM_BASE_URL", c.YCM.BaseURL),
-			require("CUSTGRAPH_YCM_CLIENT_ID", c.YCM.ClientID),
-			require("CUSTGRAPH_YCM_CLIENT_SECRET", c.YCM.ClientSecret))
-	}
-	if c.CRM.Enabled() {
-		errs = append(errs, checkURL("CUSTGRAPH_CRM_BASE_URL", c.CRM.BaseURL),
-			require("CUSTGRAPH_CRM_LOGIN", c.CRM.Login),
-			require("CUSTGRAPH_CRM_PASSWORD", c.CRM.Password))
-	}
-	if c.Demo == DemoOff && !c.U8.Enabled() && !c.YCM.Enabled() && !c.CRM.Enabled() {
+	// Whether a base URL is set, not whether it was valid: an invalid
+	// one has its own error, and "no upstream" would mislead.
+	if c.Demo == DemoOff && !set["CUSTGRAPH_U8_BASE_URL"] && !set["CUSTGRAPH_YCM_BASE_URL"] && !set["CUSTGRAPH_CRM_BASE_URL"] {
 		errs = append(errs, errors.New("CUSTGRAPH_DEMO=off but no upstream is configured: set at least one of CUSTGRAPH_U8_BASE_URL, CUSTGRAPH_YCM_BASE_URL, CUSTGRAPH_CRM_BASE_URL"))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -354,146 +267,25 @@ func Load(getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
-// parser reads typed knobs, collecting every problem.
-type parser struct {
-	getenv func(string) string
-	errs   []error
-}
-
-func (p *parser) get(name string) (string, bool) {
-	v := strings.TrimSpace(p.getenv(name))
-	return v, v != ""
-}
-
-// duration reads a Go duration ("250ms", "10s"); zeroOK allows "0".
-func (p *parser) duration(name string, def time.Duration, zeroOK bool) time.Duration {
-	v, ok := p.get(name)
-	if !ok {
-		return def
+// apply stores def, then the variable's value v when it is set, in s's
+// field. A value that does not parse leaves the default in place, so that
+// the checks after it see sensible values, and is reported with s's name
+// (and, for a secret, without what parsing said, which may quote it).
+func (s setting) apply(c *Config, def, v string) []error {
+	var errs []error
+	if err := s.bind.parse(c, def); err != nil {
+		errs = append(errs, fmt.Errorf("%s: the default %q is invalid: %w", s.name, def, err))
 	}
-	d, err := time.ParseDuration(v)
-	if v == "0" {
-		d, err = 0, nil
+	if v == "" {
+		return errs
 	}
-	if err != nil || d < 0 || (d == 0 && !zeroOK) {
-		what := "a positive duration such as 10s"
-		if zeroOK {
-			what = "a duration such as 1m, or 0 to turn it off"
+	if err := s.bind.parse(c, v); err != nil {
+		if s.secret {
+			err = errors.New("invalid value (not shown: it is a secret)")
 		}
-		p.errs = append(p.errs, fmt.Errorf("%s must be %s, not %q", name, what, v))
-		return def
+		errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
 	}
-	return d
-}
-
-// onOff reads "on" or "off" (also true/false, 1/0).
-func (p *parser) onOff(name string, def bool) bool {
-	v, ok := p.get(name)
-	if !ok {
-		return def
-	}
-	switch strings.ToLower(v) {
-	case "on", "true", "1", "yes":
-		return true
-	case "off", "false", "0", "no":
-		return false
-	}
-	p.errs = append(p.errs, fmt.Errorf("%s must be on or off, not %q", name, v))
-	return def
-}
-
-// choice reads one of the given values.
-func (p *parser) choice(name, def string, values ...string) string {
-	v, ok := p.get(name)
-	if !ok {
-		return def
-	}
-	for _, allowed := range values {
-		if strings.EqualFold(v, allowed) {
-			return allowed
-		}
-	}
-	p.errs = append(p.errs, fmt.Errorf("%s must be one of %s, not %q", name, strings.Join(values, ", "), v))
-	return def
-}
-
-// header reads an HTTP header name (its canonical form; "" when unset).
-func (p *parser) header(name string) string {
-	v, ok := p.get(name)
-	if !ok {
-		return ""
-	}
-	for _, c := range v {
-		if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			p.errs = append(p.errs, fmt.Errorf("%s must be an HTTP header name such as X-Forwarded-For, not %q", name, v))
-			return ""
-		}
-	}
-	return http.CanonicalHeaderKey(v)
-}
-
-// list splits a comma-separated value, dropping empty items.
-func list(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
-// count reads a whole number of at least least.
-func (p *parser) count(name string, def, least int) int {
-	v, ok := p.get(name)
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < least {
-		p.errs = append(p.errs, fmt.Errorf("%s must be a whole number of at least %d, not %q", name, least, v))
-		return def
-	}
-	return n
-}
-
-// tuning reads CUSTGRAPH_<src>_RATE_LIMIT, _TIMEOUT, _MAX_CONNS and
-// _CACHE_TTL.
-func (p *parser) tuning(src, rate string, conns int, ttl time.Duration) Tuning {
-	prefix := "CUSTGRAPH_" + src + "_"
-	if v, ok := p.get(prefix + "RATE_LIMIT"); ok {
-		rate = v
-	}
-	r, err := quota.ParseRate(rate)
-	if err != nil {
-		p.errs = append(p.errs, fmt.Errorf("%sRATE_LIMIT: %w", prefix, err))
-	}
-	return Tuning{
-		RateLimit: r,
-		Timeout:   p.duration(prefix+"TIMEOUT", 10*time.Second, false),
-		MaxConns:  p.count(prefix+"MAX_CONNS", conns, 1),
-		CacheTTL:  p.duration(prefix+"CACHE_TTL", ttl, true),
-	}
-}
-
-func require(name, value string) error {
-	if value == "" {
-		return fmt.Errorf("%s is required when its source's base URL is set", name)
-	}
-	return nil
-}
-
-// checkURL accepts only http(s) URLs without user info or query: base
-// URLs are printed at start-up, so they must not carry credentials.
-func checkURL(name, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s must be an http(s) URL such as https://api.example.com", name)
-	}
-	if u.User != nil || u.RawQuery != "" {
-		return fmt.Errorf("%s must not carry credentials or a query string; use the dedicated variables", name)
-	}
-	return nil
+	return errs
 }
 
 // ParseLabels reads "1=信用等级,2=结算方式" into index → label.
@@ -517,50 +309,35 @@ func ParseLabels(s string) (map[int]string, error) {
 	return labels, nil
 }
 
-// String prints the configuration for the start-up log with every secret
-// masked: a set secret shows as "***", an unset one as "".
+// String prints the configuration for the start-up log: every setting,
+// grouped as key={…}, with secrets masked (a set secret shows as "***",
+// an unset one as "") and URLs redacted. Whether serve runs in demo mode
+// comes first, as it decides much of the rest.
 func (c *Config) String() string {
-	mask := func(s string) string {
-		if s == "" {
-			return ""
+	var b strings.Builder
+	fmt.Fprintf(&b, "demo_mode=%v", c.DemoMode())
+	for _, sec := range table {
+		if sec.key != "" {
+			fmt.Fprintf(&b, " %s={", sec.key)
 		}
+		for i, s := range sec.settings {
+			if sec.key == "" || i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%s=%s", sec.dumpKey(s), s.shown(c))
+		}
+		if sec.key != "" {
+			b.WriteByte('}')
+		}
+	}
+	return b.String()
+}
+
+// shown is s's value in c as String prints it.
+func (s setting) shown(c *Config) string {
+	v := s.bind.show(c)
+	if s.secret && v != "" {
 		return "***"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "addr=%s demo=%s(%v)", c.Addr, c.Demo, c.DemoMode())
-	if c.DebugAddr != "" {
-		fmt.Fprintf(&b, " debug_addr=%s", c.DebugAddr)
-	}
-	fmt.Fprintf(&b, " u8={base_url=%s from_account=%s to_account=%s app_key=%s app_secret=%s ds_sequence=%s}",
-		c.U8.BaseURL, c.U8.FromAccount, c.U8.ToAccount, mask(c.U8.AppKey), mask(c.U8.AppSecret), c.U8.DSSequence)
-	fmt.Fprintf(&b, " ycm={base_url=%s client_id=%s client_secret=%s}", c.YCM.BaseURL, c.YCM.ClientID, mask(c.YCM.ClientSecret))
-	fmt.Fprintf(&b, " crm={base_url=%s login=%s password=%s corp_id=%s}", c.CRM.BaseURL, c.CRM.Login, mask(c.CRM.Password), c.CRM.CorpID)
-	for _, t := range []struct {
-		name string
-		t    Tuning
-	}{{"u8", c.U8.Tuning}, {"ycm", c.YCM.Tuning}, {"crm", c.CRM.Tuning}} {
-		fmt.Fprintf(&b, " %s_calls={rate_limit=%s timeout=%s max_conns=%d cache_ttl=%s}", t.name, t.t.RateLimit, t.t.Timeout, t.t.MaxConns, t.t.CacheTTL)
-	}
-	fmt.Fprintf(&b, " redis={url=%s timeout=%s replicas=%d}", redact.URL(c.Redis.URL), c.Redis.Timeout, c.Redis.Replicas)
-	e := c.Edge
-	fmt.Fprintf(&b, " edge={api_keys=%d jwt_hs256_secret=%s jwt_jwks_file=%s jwt_issuer=%s jwt_audience=%s metrics=%s cors_origins=%s introspection=%v field_suggestions=%v ide=%v federation_sdl=%v share_inflight=%v client_rate_limit=%s client_rate_by=%s client_address_header=%s read_header_timeout=%s read_timeout=%s write_timeout=%s idle_timeout=%s request_timeout=%s shutdown_grace=%s}",
-		len(e.APIKeys), mask(e.JWTSecret), e.JWKSFile, e.JWTIssuer, e.JWTAudience, e.Metrics, strings.Join(e.CORSOrigins, ","),
-		e.Introspection, e.FieldSuggestions, e.IDE, e.FederationSDL, e.ShareInFlight, e.ClientRate, e.ClientRateBy, e.ClientAddressHeader, e.ReadHeaderTimeout, e.ReadTimeout, e.WriteTimeout, e.IdleTimeout, e.RequestTimeout, e.ShutdownGrace)
-	l := c.Limits
-	fmt.Fprintf(&b, " limits={max_depth=%d max_aliases=%d max_cost=%d max_tokens=%d max_body_bytes=%d max_operations=%d}",
-		l.MaxDepth, l.MaxAliases, l.MaxCost, l.MaxTokens, l.MaxBodyBytes, l.MaxOperations)
-	r := c.Resilience
-	fmt.Fprintf(&b, " resilience={quota_max_wait=%s retries=%d retry_budget=%s breaker_failures=%d breaker_open=%s cache_size=%d}",
-		r.QuotaMaxWait, r.Retries, r.RetryBudget, r.BreakerFailures, r.BreakerOpen, r.CacheSize)
-	idx := make([]int, 0, len(c.SelfDefineLabels))
-	for i := range c.SelfDefineLabels {
-		idx = append(idx, i)
-	}
-	sort.Ints(idx)
-	parts := make([]string, 0, len(idx))
-	for _, i := range idx {
-		parts = append(parts, fmt.Sprintf("%d=%s", i, c.SelfDefineLabels[i]))
-	}
-	fmt.Fprintf(&b, " u8_self_define_labels=%s", strings.Join(parts, ","))
-	return b.String()
+	return v
 }
