@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"custgraph/internal/config"
@@ -20,13 +21,19 @@ import (
 // serve runs the GraphQL gateway until ctx ends. It prints the address it
 // bound (CUSTGRAPH_ADDR may ask for port 0) as "custgraph: GraphQL IDE at
 // http://ADDR/" on stdout, its first line, for scripts and tests.
-func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, environ []string, stdout, stderr io.Writer) error {
+	getenv := getenvOf(environ)
 	// Configuration: every problem at once, each naming its variable.
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	// A misspelt variable is otherwise ignored without a word (a
+	// misspelt base URL would start demo mode).
+	for _, msg := range config.Unknown(environ) {
+		log.Warn(msg)
+	}
 	tuneGC(getenv)
 
 	// Demo mode: the simulators run in-process on a loopback port and the
@@ -68,6 +75,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	e := cfg.Edge
 	return serveUntil(ctx, ln, gw.Handler(), log, serverTimeouts{readHeader: e.ReadHeaderTimeout, read: e.ReadTimeout,
 		write: e.WriteTimeout, idle: e.IdleTimeout, grace: e.ShutdownGrace})
+}
+
+// getenvOf reads a variable of environ ("NAME=value" entries; the last of
+// a name wins, as in a process's environment).
+func getenvOf(environ []string) func(string) string {
+	vars := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	return func(name string) string { return vars[name] }
 }
 
 // startDemoSim serves the simulators on a free loopback port. The CRM

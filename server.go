@@ -17,7 +17,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args, os.Environ(), os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "custgraph:", err)
 		stop()
 		os.Exit(exitCode(err))
@@ -53,8 +53,8 @@ func exitCode(err error) int {
 }
 
 // run is the whole program; main only wires the process to it, and tests
-// call it directly.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// call it directly. environ is the environment as os.Environ gives it.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", []string{}
 	if len(args) > 1 {
 		cmd, rest = args[1], args[2:]
@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(rest) > 0 {
 			return errUsage{fmt.Sprintf("serve takes no arguments (configuration is CUSTGRAPH_* environment); got %q", rest[0])}
 		}
-		return serve(ctx, getenv, stdout, stderr)
+		return serve(ctx, environ, stdout, stderr)
 	case "sim":
 		return runSim(ctx, rest, stdout, stderr)
 	case "version", "-v", "--version":

@@ -38,6 +38,15 @@ func addrOf(t *testing.T, out *syncBuffer, done <-chan error) string {
 	}
 }
 
+// environ is env as os.Environ gives a process's environment.
+func environ(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -68,7 +77,7 @@ func start(t *testing.T, env map[string]string, args ...string) (addr string, lo
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"custgraph"}, args...), func(k string) string { return env[k] }, logs, logs)
+		done <- run(ctx, append([]string{"custgraph"}, args...), environ(env), logs, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -191,8 +200,7 @@ func TestRunCommandLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out bytes.Buffer
-			err := run(context.Background(), append([]string{"custgraph"}, tt.args...),
-				func(k string) string { return tt.env[k] }, &out, &out)
+			err := run(context.Background(), append([]string{"custgraph"}, tt.args...), environ(tt.env), &out, &out)
 			if tt.wantErr == "" {
 				if err != nil || !strings.Contains(out.String(), tt.wantOut) {
 					t.Fatalf("got %v and %q, want success with %q", err, out.String(), tt.wantOut)
@@ -209,5 +217,15 @@ func TestRunCommandLine(t *testing.T) {
 				t.Error("a secret was printed")
 			}
 		})
+	}
+}
+
+// TestUnknownVariableIsReported: a misspelt CUSTGRAPH_* variable (here a
+// base URL, which left unread starts demo mode) is logged at start with
+// the setting it most likely means.
+func TestUnknownVariableIsReported(t *testing.T) {
+	_, logs := start(t, map[string]string{"CUSTGRAPH_U8_BASEURL": "https://u8.example.com"}, "serve")
+	if want := "CUSTGRAPH_U8_BASEURL is not a custgraph setting; did you mean CUSTGRAPH_U8_BASE_URL?"; !strings.Contains(logs.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, logs)
 	}
 }
