@@ -39,6 +39,9 @@ type HandlerOptions struct {
 	// malformed bodies) are gqlhttp's Reader: the transport's own, and a
 	// Reader.Middleware the router mounts in front of this handler.
 	Limits limits.Options
+	// MaxBodyBytes bounds a request's body when no gqlhttp.Reader
+	// middleware read it before the handler (0: no bound).
+	MaxBodyBytes int64
 }
 
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
@@ -49,7 +52,7 @@ type HandlerOptions struct {
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(gqlhttp.Transport{MaxTokens: o.Limits.MaxTokens, Reader: gqlhttp.Reader{MaxBodyBytes: o.Limits.MaxBodyBytes}})
+	srv.AddTransport(gqlhttp.Transport{MaxTokens: o.Limits.MaxTokens, Reader: gqlhttp.Reader{MaxBodyBytes: o.MaxBodyBytes}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	useLimits(srv, o.Limits)
 	srv.Use(gate{Introspection: o.Introspection, SDL: !o.NoFederationSDL})

@@ -30,7 +30,7 @@ func limited(o limits.Options) map[string]string {
 	return map[string]string{
 		"CUSTGRAPH_MAX_DEPTH": strconv.Itoa(o.MaxDepth), "CUSTGRAPH_MAX_ALIASES": strconv.Itoa(o.MaxAliases),
 		"CUSTGRAPH_MAX_COST": strconv.Itoa(o.MaxCost), "CUSTGRAPH_MAX_TOKENS": strconv.Itoa(o.MaxTokens),
-		"CUSTGRAPH_MAX_BODY_BYTES": strconv.FormatInt(o.MaxBodyBytes, 10), "CUSTGRAPH_MAX_OPERATIONS": strconv.Itoa(o.MaxOperations),
+		"CUSTGRAPH_MAX_OPERATIONS": strconv.Itoa(o.MaxOperations),
 	}
 }
 
@@ -209,7 +209,7 @@ func TestHostileRequestsAreRefusedBeforeAnyUpstreamCall(t *testing.T) {
 // message.
 func TestAMalformedBodyIsNeverEchoed(t *testing.T) {
 	e := newEnv(t)
-	alone := graph.NewHandler(&graph.Resolver{Service: e.svc}, graph.HandlerOptions{Limits: limits.Defaults()})
+	alone := graph.NewHandler(&graph.Resolver{Service: e.svc}, graph.HandlerOptions{Limits: limits.Defaults(), MaxBodyBytes: gqlhttp.DefaultMaxBodyBytes})
 	for name, h := range map[string]http.Handler{"handler alone": alone, "the gateway": e.http} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, rawPost([]byte(`{"query": "`+hostileMarker), false))

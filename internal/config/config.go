@@ -79,6 +79,9 @@ type Edge struct {
 	// CUSTGRAPH_FIELD_SUGGESTIONS, CUSTGRAPH_IDE: on or off) default to on
 	// in demo mode and off otherwise.
 	Introspection, FieldSuggestions, IDE bool
+	// MaxBodyBytes bounds a request's body (CUSTGRAPH_MAX_BODY_BYTES,
+	// default 1 MiB; 0 turns the bound off): 413 REQUEST_TOO_LARGE beyond.
+	MaxBodyBytes int64
 	// ShareInFlight (CUSTGRAPH_SHARE_INFLIGHT, on or off; default on):
 	// identical queries of one client in flight at the same moment share
 	// one execution and its answer (internal/inflight).

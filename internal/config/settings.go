@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
 	"custgraph/internal/quota"
 	"custgraph/internal/redact"
@@ -178,13 +179,14 @@ func buildTable() []section {
 			{name: "CUSTGRAPH_REQUEST_TIMEOUT", def: "30s", bind: duration(func(c *Config) *time.Duration { return &c.Edge.RequestTimeout }, false)},
 			{name: "CUSTGRAPH_SHUTDOWN_GRACE", def: "15s", bind: duration(func(c *Config) *time.Duration { return &c.Edge.ShutdownGrace }, false)},
 		}},
-		// The limits' defaults are internal/limits's, which explains them.
+		// The limits' defaults are internal/limits's (the body's,
+		// internal/gqlhttp's), which explain them.
 		section{key: "limits", prefix: envPrefix, settings: []setting{
 			{name: "CUSTGRAPH_MAX_DEPTH", def: strconv.Itoa(lim.MaxDepth), bind: count(func(c *Config) *int { return &c.Limits.MaxDepth }, 0)},
 			{name: "CUSTGRAPH_MAX_ALIASES", def: strconv.Itoa(lim.MaxAliases), bind: count(func(c *Config) *int { return &c.Limits.MaxAliases }, 0)},
 			{name: "CUSTGRAPH_MAX_COST", def: strconv.Itoa(lim.MaxCost), bind: count(func(c *Config) *int { return &c.Limits.MaxCost }, 0)},
 			{name: "CUSTGRAPH_MAX_TOKENS", def: strconv.Itoa(lim.MaxTokens), bind: count(func(c *Config) *int { return &c.Limits.MaxTokens }, 0)},
-			{name: "CUSTGRAPH_MAX_BODY_BYTES", def: strconv.FormatInt(lim.MaxBodyBytes, 10), bind: count(func(c *Config) *int64 { return &c.Limits.MaxBodyBytes }, 0)},
+			{name: "CUSTGRAPH_MAX_BODY_BYTES", def: strconv.FormatInt(gqlhttp.DefaultMaxBodyBytes, 10), bind: count(func(c *Config) *int64 { return &c.Edge.MaxBodyBytes }, 0)},
 			{name: "CUSTGRAPH_MAX_OPERATIONS", def: strconv.Itoa(lim.MaxOperations), bind: count(func(c *Config) *int { return &c.Limits.MaxOperations }, 0)},
 		}},
 		section{key: "resilience", prefix: envPrefix, settings: []setting{

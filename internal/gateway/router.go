@@ -41,7 +41,7 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 			slog.String("err", redact.Text(err.Error())))
 	}
 	gql := graph.NewHandler(&graph.Resolver{Service: g.svc, Statuses: g.Statuses, SelfDefineLabels: cfg.SelfDefineLabels},
-		graph.HandlerOptions{Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits,
+		graph.HandlerOptions{Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits, MaxBodyBytes: e.MaxBodyBytes,
 			// Persisted queries live a day unused; in Redis when replicas share it.
 			PersistedQueries: shared.NewPersistedQueries(g.store, 1000, 24*time.Hour)})
 	gql.SetDisableSuggestion(!e.FieldSuggestions)
@@ -80,7 +80,7 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	// token limits act in the handler, after parsing and before execution.
 	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), authn.Middleware, inbound.NotePrincipal,
 		inbound.ClientRate(e.ClientRate, e.ClientRateBy == config.ClientRateByAddress, e.ClientAddressHeader),
-		gqlhttp.Reader{MaxBodyBytes: cfg.Limits.MaxBodyBytes}.Middleware, inbound.Deadline(e.RequestTimeout, cfg.Resilience.RetryBudget)}
+		gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}.Middleware, inbound.Deadline(e.RequestTimeout, cfg.Resilience.RetryBudget)}
 	if e.ShareInFlight {
 		// After the client's identity, rate and limits (each request
 		// counts and is checked) and within its deadline (waiting for

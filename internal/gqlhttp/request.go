@@ -53,6 +53,11 @@ type Reader struct {
 	MaxBodyBytes int64
 }
 
+// DefaultMaxBodyBytes is the gateway's bound of a request body: a query
+// within the parser's token limit is at most tens of KiB, and 1 MiB leaves
+// room for large variables (tens of thousands of IDs).
+const DefaultMaxBodyBytes = 1 << 20
+
 // Middleware reads every GraphQL request (a GET or a POST that is not a
 // protocol upgrade) with rd and passes it on with the Request in its
 // context (RequestOf), so that what comes after (the sharing of identical

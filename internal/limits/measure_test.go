@@ -201,8 +201,8 @@ func TestOptionsValidate(t *testing.T) {
 	if err := (limits.Options{}).Validate(); err != nil {
 		t.Errorf("zero: %v", err)
 	}
-	err := limits.Options{MaxDepth: -1, MaxBodyBytes: -5}.Validate()
-	if err == nil || !strings.Contains(err.Error(), "MaxDepth") || !strings.Contains(err.Error(), "MaxBodyBytes") {
+	err := limits.Options{MaxDepth: -1, MaxOperations: -5}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "MaxDepth") || !strings.Contains(err.Error(), "MaxOperations") {
 		t.Errorf("negative limits: %v", err)
 	}
 }

@@ -49,9 +49,6 @@ type Options struct {
 	// the first token over it (GRAPHQL_PARSE_FAILED), so a huge query
 	// costs no more than MaxTokens tokens of parsing and no validation.
 	MaxTokens int
-	// MaxBodyBytes bounds the HTTP request body: not measured here but by
-	// the gateway's gqlhttp.Reader, which takes it from this field.
-	MaxBodyBytes int64
 	// MaxOperations bounds the operation definitions of one request. A
 	// request executes exactly one operation (gqlgen has no batching: a
 	// JSON array of operations is always refused, whatever this says), but
@@ -85,9 +82,6 @@ func Defaults() Options {
 		// while keeping parsing and validation (whose overlapping-fields
 		// rule is quadratic) of a hostile query short.
 		MaxTokens: 3000,
-		// A query within MaxTokens is at most tens of KiB; 1 MiB leaves
-		// room for large variables (tens of thousands of IDs).
-		MaxBodyBytes: 1 << 20,
 		// GraphiQL sends every operation of its editor with the one to
 		// run named; 10 is more than a tab holds in practice.
 		MaxOperations: 10,
@@ -102,7 +96,7 @@ func (o Options) Validate() error {
 		v    int64
 	}{
 		{"MaxDepth", int64(o.MaxDepth)}, {"MaxAliases", int64(o.MaxAliases)}, {"MaxCost", int64(o.MaxCost)},
-		{"MaxTokens", int64(o.MaxTokens)}, {"MaxBodyBytes", o.MaxBodyBytes}, {"MaxOperations", int64(o.MaxOperations)},
+		{"MaxTokens", int64(o.MaxTokens)}, {"MaxOperations", int64(o.MaxOperations)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("limits: %s must be 0 (off) or more, not %d", f.name, f.v))
