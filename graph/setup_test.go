@@ -15,8 +15,8 @@ import (
 	"custgraph/internal/gateway"
 	"custgraph/internal/quota"
 	"custgraph/internal/sim"
+	"custgraph/internal/sim/calls"
 	crmsim "custgraph/internal/sim/crm"
-	"custgraph/internal/sim/harness"
 	u8sim "custgraph/internal/sim/u8"
 	ycmsim "custgraph/internal/sim/ycm"
 )
@@ -153,6 +153,6 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 }
 
 // stats returns the simulators' counters.
-func (e *env) stats() harness.Stats { return e.sim.Stats() }
+func (e *env) stats() calls.Stats { return e.sim.Stats() }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -16,7 +16,7 @@ import (
 
 	"custgraph/internal/config"
 	"custgraph/internal/customer"
-	"custgraph/internal/shared"
+	"custgraph/internal/redisstore"
 	"custgraph/internal/telemetry"
 )
 
@@ -37,7 +37,7 @@ type Gateway struct {
 	handler     http.Handler
 	svc         *customer.Service
 	vendors     vendors
-	store       *shared.Store
+	store       *redisstore.Store
 	stopTracing func(context.Context) error
 
 	stop       context.CancelFunc
@@ -63,7 +63,7 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 
 	// Shared state, when replicas share Redis.
 	if cfg.Redis.URL != "" {
-		store, err := shared.Open(shared.Options{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, Log: d.Log.With("component", "redis")})
+		store, err := redisstore.Open(redisstore.Options{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, Log: d.Log.With("component", "redis")})
 		if err != nil {
 			return nil, err
 		}

@@ -23,7 +23,7 @@ import (
 	"custgraph/internal/inflight"
 	"custgraph/internal/loader"
 	"custgraph/internal/redact"
-	"custgraph/internal/shared"
+	"custgraph/internal/redisstore"
 	"custgraph/internal/telemetry"
 )
 
@@ -43,7 +43,7 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	gql := graph.NewHandler(&graph.Resolver{Service: g.svc, Statuses: g.Statuses, SelfDefineLabels: cfg.SelfDefineLabels},
 		graph.HandlerOptions{Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits, MaxBodyBytes: e.MaxBodyBytes,
 			// Persisted queries live a day unused; in Redis when replicas share it.
-			PersistedQueries: shared.NewPersistedQueries(g.store, 1000, 24*time.Hour)})
+			PersistedQueries: redisstore.NewPersistedQueries(g.store, 1000, 24*time.Hour)})
 	gql.SetDisableSuggestion(!e.FieldSuggestions)
 	gql.Use(tel.GraphQL())
 
@@ -129,9 +129,9 @@ func newAuthenticator(e config.Edge, log *slog.Logger) (*auth.Authenticator, err
 }
 
 type readyReport struct {
-	Status  string         `json:"status"`
-	Sources []sourceReport `json:"sources"`
-	Redis   shared.Status  `json:"redis"`
+	Status  string            `json:"status"`
+	Sources []sourceReport    `json:"sources"`
+	Redis   redisstore.Status `json:"redis"`
 }
 
 type sourceReport struct {

@@ -14,7 +14,7 @@ import (
 	u8client "custgraph/internal/provider/u8"
 	ycmclient "custgraph/internal/provider/ycm"
 	"custgraph/internal/quota"
-	"custgraph/internal/shared"
+	"custgraph/internal/redisstore"
 	"custgraph/internal/telemetry"
 )
 
@@ -30,7 +30,7 @@ type vendors struct {
 // tuned HTTP client paced to the vendor's quota, behind a guard (cache,
 // coalescing, retries, circuit breaker). With a store, quotas,
 // credentials and the cache are shared with the other replicas.
-func newVendors(cfg *config.Config, store *shared.Store, obs httpx.Observer, log *slog.Logger) (vendors, error) {
+func newVendors(cfg *config.Config, store *redisstore.Store, obs httpx.Observer, log *slog.Logger) (vendors, error) {
 	var v vendors
 	r := cfg.Resilience
 	httpClient := func(src customer.Source, t config.Tuning, throttled func(*http.Response) bool) *http.Client {
@@ -39,7 +39,7 @@ func newVendors(cfg *config.Config, store *shared.Store, obs httpx.Observer, log
 		switch {
 		case t.RateLimit.Off || t.RateLimit.N <= 0:
 		case store != nil:
-			o.Limiter = shared.NewLimiter(store, strings.ToLower(string(src)), t.RateLimit, cfg.Redis.Replicas)
+			o.Limiter = redisstore.NewLimiter(store, strings.ToLower(string(src)), t.RateLimit, cfg.Redis.Replicas)
 		default:
 			o.Limiter = quota.NewWindow(t.RateLimit, nil)
 		}
@@ -49,7 +49,7 @@ func newVendors(cfg *config.Config, store *shared.Store, obs httpx.Observer, log
 		if store == nil {
 			return nil
 		}
-		return shared.NewCredential(store, strings.ToLower(string(src)), strings.Join(identity, "\x00"))
+		return redisstore.NewCredential(store, strings.ToLower(string(src)), strings.Join(identity, "\x00"))
 	}
 	guarded := func(t config.Tuning) guard.Options {
 		retries := r.Retries
@@ -59,7 +59,7 @@ func newVendors(cfg *config.Config, store *shared.Store, obs httpx.Observer, log
 		o := guard.Options{Retries: retries, RetryBudget: r.RetryBudget, BreakerFailures: r.BreakerFailures, BreakerOpen: r.BreakerOpen,
 			CacheTTL: t.CacheTTL, CacheSize: r.CacheSize, Log: log}
 		if store != nil {
-			o.Remote = shared.NewCache(store)
+			o.Remote = redisstore.NewCache(store)
 		}
 		return o
 	}

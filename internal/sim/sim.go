@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"custgraph/internal/quota"
+	"custgraph/internal/sim/calls"
 	"custgraph/internal/sim/crm"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 	"custgraph/internal/sim/u8"
 	"custgraph/internal/sim/ycm"
 )
@@ -41,7 +42,7 @@ type Options struct {
 }
 
 // Stats is the body of GET /_sim/stats.
-type Stats = harness.Stats
+type Stats = calls.Stats
 
 // Names of the simulated sources, as the prefixes and /_sim/stats use them.
 var Names = []string{"u8", "ycm", "crm"}
@@ -49,18 +50,18 @@ var Names = []string{"u8", "ycm", "crm"}
 // Sim is the three simulators behind one handler.
 type Sim struct {
 	mux      *http.ServeMux
-	recorder *harness.Recorder
-	faults   map[string]*harness.Faults
+	recorder *calls.Recorder
+	faults   map[string]*fault.Injector
 }
 
 // New builds the simulators and their data.
 func New(o Options) *Sim {
 	world := fixture.Generate(fixture.Options{Seed: o.Seed, Customers: o.Customers})
-	s := &Sim{mux: http.NewServeMux(), recorder: harness.NewRecorder(), faults: map[string]*harness.Faults{}}
+	s := &Sim{mux: http.NewServeMux(), recorder: calls.NewRecorder(), faults: map[string]*fault.Injector{}}
 	for i, name := range Names {
 		// Each vendor gets its own fault sequence, so that one vendor's
 		// traffic does not change which calls of another fail.
-		s.faults[name] = harness.NewFaults(o.Latency, o.FailRate, o.Seed+uint64(i)+1)
+		s.faults[name] = fault.New(o.Latency, o.FailRate, o.Seed+uint64(i)+1)
 	}
 	crmLimit := o.CRMRate.N
 	if o.CRMRate.Off {
@@ -87,14 +88,14 @@ func (s *Sim) mount(name string, h http.Handler) {
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Stats returns the call and rejection counters.
-func (s *Sim) Stats() harness.Stats { return s.recorder.Snapshot() }
+func (s *Sim) Stats() calls.Stats { return s.recorder.Snapshot() }
 
 // Reset zeroes the counters.
 func (s *Sim) Reset() { s.recorder.Reset() }
 
 // Faults returns the fault knobs of one source ("u8", "ycm", "crm"), or
 // nil for an unknown name.
-func (s *Sim) Faults(name string) *harness.Faults { return s.faults[name] }
+func (s *Sim) Faults(name string) *fault.Injector { return s.faults[name] }
 
 func (s *Sim) serveStats(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.recorder.Snapshot())

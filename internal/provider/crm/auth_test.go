@@ -15,7 +15,7 @@ import (
 
 	"custgraph/internal/customer"
 	crmsim "custgraph/internal/sim/crm"
-	"custgraph/internal/sim/harness"
+	"custgraph/internal/sim/fault"
 )
 
 func TestTokenIsReused(t *testing.T) {
@@ -206,7 +206,7 @@ func TestLoginWaitersOutliveAnAbandonedLeader(t *testing.T) {
 // token configured, and looks for them in every error text.
 func TestNoSecretInErrors(t *testing.T) {
 	const secretPW = "pw-SECRET-4711"
-	faults := harness.NewFaults(0, 0, 9)
+	faults := fault.New(0, 0, 9)
 	e := setup(t, 5, crmsim.Options{Faults: faults}, nil)
 	ctx := context.Background()
 	var errs []error

@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/sim/calls"
 	crmsim "custgraph/internal/sim/crm"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 )
 
 // clock is a settable time source shared by a test's simulator and client.
@@ -43,7 +44,7 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	c     *Client
 	url   string
-	rec   *harness.Recorder
+	rec   *calls.Recorder
 	world *fixture.World
 }
 
@@ -54,7 +55,7 @@ func setup(t *testing.T, n int, so crmsim.Options, mod func(*Config)) *env {
 	w := fixture.Generate(fixture.Options{Seed: 11, Customers: n})
 	so.Companies = w.CRM
 	if so.Recorder == nil {
-		so.Recorder = harness.NewRecorder()
+		so.Recorder = calls.NewRecorder()
 	}
 	if so.RateLimit == 0 {
 		so.RateLimit = crmsim.RateLimitOff
@@ -369,7 +370,7 @@ func TestRateLimitedIsNotRetried(t *testing.T) {
 }
 
 func TestSimulatorFaults(t *testing.T) {
-	faults := harness.NewFaults(0, 0, 3)
+	faults := fault.New(0, 0, 3)
 	e := setup(t, 5, crmsim.Options{Faults: faults}, nil)
 	ctx := context.Background()
 	ids := e.ids(t) // logs in while the CRM is healthy
@@ -398,7 +399,7 @@ func TestTransportFailures(t *testing.T) {
 		ctx     func() (context.Context, context.CancelFunc)
 		want    customer.Reason
 	}{
-		{"dropped", func(w http.ResponseWriter, r *http.Request) { harness.Drop(w) },
+		{"dropped", func(w http.ResponseWriter, r *http.Request) { fault.Hangup(w) },
 			func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, customer.ReasonUnavailable},
 		{"too slow", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
 			func() (context.Context, context.CancelFunc) {

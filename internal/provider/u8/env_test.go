@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/sim/calls"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 	u8sim "custgraph/internal/sim/u8"
 )
 
@@ -39,8 +40,8 @@ func (c *clock) Add(d time.Duration) {
 // can make the server's view of time differ from the client's.
 type simEnv struct {
 	srv      *httptest.Server
-	rec      *harness.Recorder
-	faults   *harness.Faults
+	rec      *calls.Recorder
+	faults   *fault.Injector
 	world    *fixture.World
 	simClock *clock
 }
@@ -57,8 +58,8 @@ func newSim(t *testing.T, o simOptions) *simEnv {
 		o.customers = 120
 	}
 	e := &simEnv{
-		rec:      harness.NewRecorder(),
-		faults:   harness.NewFaults(0, 0, 11),
+		rec:      calls.NewRecorder(),
+		faults:   fault.New(0, 0, 11),
 		world:    fixture.Generate(fixture.Options{Seed: 5, Customers: o.customers}),
 		simClock: newClock(),
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"custgraph/internal/customer"
-	"custgraph/internal/sim/harness"
+	"custgraph/internal/sim/fault"
 )
 
 func write(status int, body string) http.HandlerFunc {
@@ -19,7 +19,7 @@ func write(status int, body string) http.HandlerFunc {
 	}
 }
 
-func drop(w http.ResponseWriter, _ *http.Request) { harness.Drop(w) }
+func drop(w http.ResponseWriter, _ *http.Request) { fault.Hangup(w) }
 
 // TestFailureMapping drives every failure shape through the client and
 // checks the reason and upstream code the service will see.

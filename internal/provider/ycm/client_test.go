@@ -17,8 +17,9 @@ import (
 	"time"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/sim/calls"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 	ycmsim "custgraph/internal/sim/ycm"
 )
 
@@ -55,8 +56,8 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // vendor expire a token the client still trusts.
 type testbed struct {
 	client             *Client
-	rec                *harness.Recorder
-	faults             *harness.Faults
+	rec                *calls.Recorder
+	faults             *fault.Injector
 	simClock, cliClock *clock
 	companies          []*fixture.Company
 	mu                 sync.Mutex
@@ -79,7 +80,7 @@ func setup(t *testing.T, o setupOptions) *testbed {
 		o.secret = ycmsim.DemoClientSecret
 	}
 	tb := &testbed{
-		rec: harness.NewRecorder(), faults: harness.NewFaults(0, 0, 7),
+		rec: calls.NewRecorder(), faults: fault.New(0, 0, 7),
 		simClock: newClock(), cliClock: newClock(),
 		companies: fixture.Generate(fixture.Options{Seed: 11, Customers: o.customers}).YCM,
 	}
@@ -464,7 +465,7 @@ func TestNoSecretInErrors(t *testing.T) {
 			fmt.Fprintf(w, `{"access_token":%q,"expires_in":1800}`, token)
 			return
 		}
-		harness.Drop(w)
+		fault.Hangup(w)
 	}))
 	defer drop.Close()
 	dead := httptest.NewServer(http.NotFoundHandler())

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"custgraph/internal/sim/harness"
+	"custgraph/internal/sim/calls"
 )
 
 // The demo account as the login answer describes it.
@@ -162,7 +162,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) refuse(w http.ResponseWriter, code int, msg string) {
-	s.rec.Reject(source, harness.RejectUnauthorized)
+	s.rec.Reject(source, calls.RejectUnauthorized)
 	writeFailure(w, failure{Code: code, Message: msg})
 }
 

@@ -17,11 +17,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"custgraph/internal/sim/calls"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 )
 
-// source names this simulator in the harness counters.
+// source names this simulator in the call counters (internal/sim/calls).
 const source = "crm"
 
 // Demo credentials: the only account the simulator knows.
@@ -80,9 +81,9 @@ type Options struct {
 	// Companies are the records this CRM holds (World.CRM).
 	Companies []*fixture.Company
 	// Recorder counts calls and refusals; nil counts nothing.
-	Recorder *harness.Recorder
+	Recorder *calls.Recorder
 	// Faults injects latency and failures; nil injects none.
-	Faults *harness.Faults
+	Faults *fault.Injector
 	// Now is the clock for sessions and the quota; nil means time.Now.
 	Now func() time.Time
 	// RateLimit is how many calls the enterprise may make per RatePer.
@@ -98,8 +99,8 @@ type Options struct {
 
 // Server is the simulated CRM. It implements http.Handler.
 type Server struct {
-	rec    *harness.Recorder
-	faults *harness.Faults
+	rec    *calls.Recorder
+	faults *fault.Injector
 	now    func() time.Time
 	ttl    time.Duration
 	mux    *http.ServeMux
@@ -158,12 +159,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // by the vendor's gateway (injected faults) and throttled calls do not.
 func (s *Server) handle(pattern string, authed bool, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if !harness.Admit(w, r, source, pattern, s.rec, s.faults, s.fail) {
+		if !fault.Admit(w, r, source, pattern, s.rec, s.faults, s.fail) {
 			return
 		}
 		if s.quota != nil {
 			if ok, retry := s.quota.admit(s.now()); !ok {
-				s.rec.Reject(source, harness.RejectRateLimited)
+				s.rec.Reject(source, calls.RejectRateLimited)
 				// Unconfirmed: Retry-After is our addition; it helps
 				// clients and costs nothing.
 				w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
@@ -180,9 +181,9 @@ func (s *Server) handle(pattern string, authed bool, h http.HandlerFunc) {
 
 // fail renders an injected fault the way the vendor's stack fails: its
 // nginx answers 502/503 pages, Rails answers 500 with an error envelope.
-func (s *Server) fail(w http.ResponseWriter, f harness.Fault) {
+func (s *Server) fail(w http.ResponseWriter, f fault.Kind) {
 	switch f {
-	case harness.FaultEnvelope:
+	case fault.Envelope:
 		writeJSON(w, http.StatusInternalServerError, failure{Code: CodeServerError, Message: "服务器内部错误"})
 	default:
 		status := http.StatusBadGateway

@@ -17,9 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"custgraph/internal/sim/calls"
 	"custgraph/internal/sim/crm"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 )
 
 // clock is a settable time source for sessions and the quota.
@@ -44,7 +45,7 @@ func (c *clock) Advance(d time.Duration) {
 
 type env struct {
 	url   string
-	rec   *harness.Recorder
+	rec   *calls.Recorder
 	world *fixture.World
 }
 
@@ -54,7 +55,7 @@ func start(t *testing.T, n int, o crm.Options) *env {
 	t.Helper()
 	w := fixture.Generate(fixture.Options{Seed: 42, Customers: n})
 	if o.Recorder == nil {
-		o.Recorder = harness.NewRecorder()
+		o.Recorder = calls.NewRecorder()
 	}
 	if o.RateLimit == 0 {
 		o.RateLimit = crm.RateLimitOff
@@ -517,7 +518,7 @@ func TestNotFound(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	faults := harness.NewFaults(0, 1, 7)
+	faults := fault.New(0, 1, 7)
 	e := start(t, 5, crm.Options{Faults: faults})
 	seen := map[string]int{}
 	const n = 40

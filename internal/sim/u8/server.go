@@ -17,8 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"custgraph/internal/sim/calls"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 )
 
 // Source is this simulator's name in /_sim/stats keys ("u8 GET /system/token").
@@ -94,9 +95,9 @@ type Options struct {
 	// 00000001, 00000002, … in this order.
 	Companies []*fixture.Company
 	// Recorder counts calls and refusals; nil counts nothing.
-	Recorder *harness.Recorder
+	Recorder *calls.Recorder
 	// Faults injects latency and failures; nil means none.
-	Faults *harness.Faults
+	Faults *fault.Injector
 	// Now is the clock tokens expire by; nil means time.Now.
 	Now func() time.Time
 	// TokenTTL is the lifetime of an issued token; zero means
@@ -108,8 +109,8 @@ type Options struct {
 // under a prefix with http.StripPrefix.
 type Server struct {
 	mux     *http.ServeMux
-	rec     *harness.Recorder
-	faults  *harness.Faults
+	rec     *calls.Recorder
+	faults  *fault.Injector
 	now     func() time.Time
 	ttl     time.Duration
 	records []record // ordered by code
@@ -162,17 +163,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // in front of everything.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if harness.Admit(w, r, Source, r.Pattern, s.rec, s.faults, s.renderFault) {
+		if fault.Admit(w, r, Source, r.Pattern, s.rec, s.faults, s.renderFault) {
 			h(w, r)
 		}
 	})
 }
 
 // renderFault fails the way U8 does: the cloud gateway's own 5xx page or
-// the agent-offline envelope (HTTP 200); harness.Admit drops connections.
-func (s *Server) renderFault(w http.ResponseWriter, f harness.Fault) {
+// the agent-offline envelope (HTTP 200); fault.Admit drops connections.
+func (s *Server) renderFault(w http.ResponseWriter, f fault.Kind) {
 	switch f {
-	case harness.FaultStatus:
+	case fault.Status:
 		if s.statusFaults.Add(1)%2 == 1 {
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusBadGateway)
@@ -183,7 +184,7 @@ func (s *Server) renderFault(w http.ResponseWriter, f harness.Fault) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("Service Temporarily Unavailable"))
-	case harness.FaultEnvelope:
+	case fault.Envelope:
 		fail(w, CodeAgentOffline, msgAgentOffline)
 	}
 }
@@ -193,7 +194,7 @@ func (s *Server) renderFault(w http.ResponseWriter, f harness.Fault) {
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("from_account") != DemoFromAccount || q.Get("app_key") != DemoAppKey || q.Get("app_secret") != DemoAppSecret {
-		s.rec.Reject(Source, harness.RejectUnauthorized)
+		s.rec.Reject(Source, calls.RejectUnauthorized)
 		fail(w, CodeBadCredentials, msgBadCreds)
 		return
 	}
@@ -232,7 +233,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		code, msg = CodeBadToAccount, msgBadTo
 	}
 	if code != "" {
-		s.rec.Reject(Source, harness.RejectUnauthorized)
+		s.rec.Reject(Source, calls.RejectUnauthorized)
 		fail(w, code, msg)
 		return false
 	}

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"custgraph/internal/sim/calls"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 )
 
 // clock is a settable Now for token expiry.
@@ -33,15 +34,15 @@ func (c *clock) Add(d time.Duration) {
 
 type env struct {
 	srv   *httptest.Server
-	rec   *harness.Recorder
+	rec   *calls.Recorder
 	clock *clock
 	world *fixture.World
 }
 
-func newEnv(t *testing.T, customers int, faults *harness.Faults) *env {
+func newEnv(t *testing.T, customers int, faults *fault.Injector) *env {
 	t.Helper()
 	e := &env{
-		rec:   harness.NewRecorder(),
+		rec:   calls.NewRecorder(),
 		clock: &clock{t: time.Date(2025, 6, 1, 9, 0, 0, 0, fixture.Shanghai)},
 		world: fixture.Generate(fixture.Options{Seed: 42, Customers: customers}),
 	}
@@ -417,7 +418,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	faults := harness.NewFaults(0, 0, 3)
+	faults := fault.New(0, 0, 3)
 	e := newEnv(t, 5, faults)
 	q := e.api(t, url.Values{"id": {"00000001"}})
 	faults.Set(0, 1)
@@ -459,7 +460,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestLatencyGivesWayToCancel(t *testing.T) {
-	e := newEnv(t, 5, harness.NewFaults(time.Hour, 0, 1))
+	e := newEnv(t, 5, fault.New(time.Hour, 0, 1))
 	client := &http.Client{Timeout: 50 * time.Millisecond}
 	start := time.Now()
 	if _, err := client.Get(e.srv.URL + "/system/token?" + credentials().Encode()); err == nil {

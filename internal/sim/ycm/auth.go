@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"custgraph/internal/sim/harness"
+	"custgraph/internal/sim/calls"
 )
 
 // tokenStore holds the tokens issued and not yet expired. Tokens look like
@@ -59,7 +59,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 		if !equal(id, DemoClientID) || !equal(secret, DemoClientSecret) {
 			// Unconfirmed: HTTP 401 with the Failed envelope.
-			s.rec.Reject(source, harness.RejectUnauthorized)
+			s.rec.Reject(source, calls.RejectUnauthorized)
 			s.fail(w, http.StatusUnauthorized, CodeBadClient, "Bad client credentials")
 			return
 		}
@@ -69,7 +69,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		if !s.tokens.redeem(r.PostForm.Get("refresh_token"), now) {
 			// Unconfirmed: HTTP 400 (OAuth's invalid_grant) with the
 			// Failed envelope.
-			s.rec.Reject(source, harness.RejectUnauthorized)
+			s.rec.Reject(source, calls.RejectUnauthorized)
 			s.fail(w, http.StatusBadRequest, CodeBadRefreshToken, "Invalid or expired refresh token")
 			return
 		}

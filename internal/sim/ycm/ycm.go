@@ -17,8 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"custgraph/internal/sim/calls"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 )
 
 // Demo credentials the simulator accepts (and demo mode uses).
@@ -76,9 +77,9 @@ type Options struct {
 	// Companies are the records this vendor holds (fixture World.YCM).
 	Companies []*fixture.Company
 	// Recorder counts calls and refusals; nil counts nothing.
-	Recorder *harness.Recorder
+	Recorder *calls.Recorder
 	// Faults injects latency and failures; nil injects none.
-	Faults *harness.Faults
+	Faults *fault.Injector
 	// Now is the clock tokens are checked against; nil means time.Now.
 	Now func() time.Time
 	// TokenTTL is the access token lifetime; zero means DefaultTokenTTL.
@@ -90,8 +91,8 @@ type Options struct {
 // Server is the YCM simulator. It implements http.Handler.
 type Server struct {
 	mux     *http.ServeMux
-	rec     *harness.Recorder
-	faults  *harness.Faults
+	rec     *calls.Recorder
+	faults  *fault.Injector
 	now     func() time.Time
 	records []record // in customerId order
 	byID    map[int64]*record
@@ -130,8 +131,8 @@ func New(o Options) *Server {
 
 // renderFault fails the way YCM's stack does: a gateway 5xx page, or the
 // Failed envelope for an internal error.
-func (s *Server) renderFault(w http.ResponseWriter, f harness.Fault) {
-	if f == harness.FaultStatus {
+func (s *Server) renderFault(w http.ResponseWriter, f fault.Kind) {
+	if f == fault.Status {
 		s.gatewayError(w)
 		return
 	}
@@ -148,19 +149,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // User-Agent and, where needed, on a valid bearer token.
 func (s *Server) handle(pattern string, bearer bool, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if !harness.Admit(w, r, source, r.Pattern, s.rec, s.faults, s.renderFault) {
+		if !fault.Admit(w, r, source, r.Pattern, s.rec, s.faults, s.renderFault) {
 			return
 		}
 		if r.Header.Get("User-Agent") == "" {
 			// Unconfirmed: YCM requires a User-Agent; how it refuses a
 			// request without one is not documented.
-			s.rec.Reject(source, harness.RejectUnauthorized)
+			s.rec.Reject(source, calls.RejectUnauthorized)
 			s.fail(w, http.StatusForbidden, CodeUserAgentRequired, "User-Agent header is required")
 			return
 		}
 		if bearer && !s.tokens.validAccess(bearerToken(r), s.now()) {
 			// Unconfirmed: HTTP 401 with the Failed envelope.
-			s.rec.Reject(source, harness.RejectUnauthorized)
+			s.rec.Reject(source, calls.RejectUnauthorized)
 			s.fail(w, http.StatusUnauthorized, CodeBadAccessToken, "Invalid or expired access token")
 			return
 		}

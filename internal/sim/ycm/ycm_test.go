@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"custgraph/internal/sim/calls"
+	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
-	"custgraph/internal/sim/harness"
 )
 
 // clock is a settable Now for token expiry.
@@ -32,15 +33,15 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 type fixtureT struct {
 	srv    *httptest.Server
-	rec    *harness.Recorder
-	faults *harness.Faults
+	rec    *calls.Recorder
+	faults *fault.Injector
 	clock  *clock
 	sim    *Server
 }
 
 func start(t *testing.T, customers int) *fixtureT {
 	t.Helper()
-	f := &fixtureT{rec: harness.NewRecorder(), faults: harness.NewFaults(0, 0, 1),
+	f := &fixtureT{rec: calls.NewRecorder(), faults: fault.New(0, 0, 1),
 		clock: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, fixture.Shanghai)}}
 	f.sim = New(Options{
 		Companies: fixture.Generate(fixture.Options{Seed: 42, Customers: customers}).YCM,

@@ -1,7 +1,8 @@
-// Package shared keeps the state that replicas of custgraph share in
-// Redis, so that many replicas act toward the vendors as one gateway: the
-// vendors' quotas, their credentials (one CRM session for all), the entity
-// cache behind each replica's own, and automatic persisted queries.
+// Package redisstore is custgraph's Redis adapter: it keeps the state that
+// replicas share in Redis, so that many replicas act toward the vendors as
+// one gateway: the vendors' quotas, their credentials (one CRM session for
+// all), the entity cache behind each replica's own, and automatic
+// persisted queries.
 //
 // Redis is never a single point of failure: every operation has a short
 // bound, and while Redis is unreachable each replica serves from local
@@ -11,7 +12,7 @@
 // rediss:// URLs with passwords as they are, and custgraph keeps its own
 // in-process cache in front of Redis, so rueidis's server-assisted
 // client-side caching would add little.
-package shared
+package redisstore
 
 import (
 	"context"

@@ -1,42 +1,44 @@
-package harness
+package fault
 
 import (
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"custgraph/internal/sim/calls"
 )
 
-func TestNilRecorderAndFaultsAreInert(t *testing.T) {
-	var r *Recorder
-	var f *Faults
+func TestNilRecorderAndInjectorAreInert(t *testing.T) {
+	var r *calls.Recorder
+	var f *Injector
 	r.Call("u8", "GET /x")
-	r.Reject("u8", RejectFault)
-	if err := f.Delay(context.Background()); err != nil || f.Next() != FaultNone {
+	r.Reject("u8", calls.RejectFault)
+	if err := f.Delay(context.Background()); err != nil || f.Next() != None {
 		t.Error("nil Faults delayed or failed a call")
 	}
 }
 
 func TestFailRateOneGivesEveryShape(t *testing.T) {
-	f := NewFaults(0, 1, 7)
-	seen := map[Fault]int{}
+	f := New(0, 1, 7)
+	seen := map[Kind]int{}
 	for i := 0; i < 300; i++ {
 		seen[f.Next()]++
 	}
-	for _, want := range []Fault{FaultStatus, FaultEnvelope, FaultDrop} {
+	for _, want := range []Kind{Status, Envelope, Drop} {
 		if seen[want] < 50 {
 			t.Errorf("shape %d seen %d times in 300, want about 100", want, seen[want])
 		}
 	}
-	if seen[FaultNone] != 0 {
-		t.Errorf("%d calls passed at fail rate 1", seen[FaultNone])
+	if seen[None] != 0 {
+		t.Errorf("%d calls passed at fail rate 1", seen[None])
 	}
 }
 
 func TestAdmitCountsAndRendersFaults(t *testing.T) {
-	rec := NewRecorder()
-	f := NewFaults(0, 0, 1)
-	render := func(w http.ResponseWriter, _ Fault) { w.WriteHeader(http.StatusBadGateway) }
+	rec := calls.NewRecorder()
+	f := New(0, 0, 1)
+	render := func(w http.ResponseWriter, _ Kind) { w.WriteHeader(http.StatusBadGateway) }
 	w := httptest.NewRecorder()
 	if !Admit(w, httptest.NewRequest("GET", "/x", nil), "crm", "GET /x", rec, f, render) {
 		t.Fatal("a call was refused with no faults")
@@ -55,7 +57,7 @@ func TestAdmitCountsAndRendersFaults(t *testing.T) {
 		srv.Close()
 	}
 	st := rec.Snapshot()
-	if admitted != 0 || st.Rejected["crm "+RejectFault] != st.Calls["crm GET /x"]-1 || st.Total("crm ") < 31 {
+	if admitted != 0 || st.Rejected["crm "+calls.RejectFault] != st.Calls["crm GET /x"]-1 || st.Total("crm ") < 31 {
 		t.Errorf("admitted %d; stats %+v", admitted, st)
 	}
 }
