@@ -12,12 +12,30 @@ import (
 	"custgraph/internal/customer"
 )
 
+// presentation is how one domain error code reaches a client: its
+// extensions.code, and whether the error is also logged.
+type presentation struct {
+	code string
+	log  bool
+}
+
+// presented is how each domain error code reaches a client: its
+// extensions.code, and whether the error is also logged (upstream
+// failures are, for operators; a client's own mistakes are not). A code
+// missing here is a bug of ours and becomes "internal error".
+var presented = map[customer.ErrorCode]presentation{
+	customer.CodeBadInput: {"BAD_USER_INPUT", false},
+	customer.CodeNotFound: {"NOT_FOUND", false},
+	customer.CodeUpstream: {"DOWNSTREAM_SERVICE_ERROR", true},
+}
+
 // PresentError is the one place where errors become what a client sees.
-// Domain errors map by code: BAD_USER_INPUT, DOWNSTREAM_SERVICE_ERROR with
-// serviceName, reason and upstreamCode (the contract's shape), NOT_FOUND.
-// GraphQL's own errors (parse, validation, gqlgen's argument coercion) keep
-// their codes. Anything else is a bug of ours and becomes "internal error"
-// with the request ID: its text may hold anything, so it is only logged.
+// Domain errors map by code through presented; an upstream failure also
+// carries serviceName, reason and upstreamCode (the contract's shape).
+// GraphQL's own errors (parse, validation, gqlgen's argument coercion, the
+// gate's and the limits' refusals) keep their codes. Anything else is a bug
+// of ours and becomes "internal error" with the request ID: its text may
+// hold anything, so it is only logged.
 func PresentError(log func(ctx context.Context, err error)) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
@@ -30,33 +48,24 @@ func PresentError(log func(ctx context.Context, err error)) graphql.ErrorPresent
 			path = gqlErr.Path
 		}
 		var e *customer.Error
-		if !errors.As(err, &e) {
-			if log != nil {
-				log(ctx, err)
-			}
+		var p presentation
+		ok := errors.As(err, &e)
+		if ok {
+			p, ok = presented[e.Code]
+		}
+		if log != nil && (!ok || p.log) {
+			log(ctx, err)
+		}
+		if !ok {
 			return internal(ctx, path)
 		}
-		out := &gqlerror.Error{Message: e.Message, Path: path, Extensions: map[string]any{}}
-		switch e.Code {
-		case customer.CodeBadInput:
-			out.Extensions["code"] = "BAD_USER_INPUT"
-		case customer.CodeNotFound:
-			out.Extensions["code"] = "NOT_FOUND"
-		case customer.CodeUpstream:
-			out.Extensions["code"] = "DOWNSTREAM_SERVICE_ERROR"
+		out := &gqlerror.Error{Message: e.Message, Path: path, Extensions: map[string]any{"code": p.code}}
+		if e.Code == customer.CodeUpstream {
 			out.Extensions["serviceName"] = string(e.Source)
 			out.Extensions["reason"] = string(e.Reason)
 			if e.UpstreamCode != "" {
 				out.Extensions["upstreamCode"] = e.UpstreamCode
 			}
-			if log != nil {
-				log(ctx, err)
-			}
-		default:
-			if log != nil {
-				log(ctx, err)
-			}
-			return internal(ctx, path)
 		}
 		return out
 	}

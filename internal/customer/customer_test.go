@@ -128,3 +128,16 @@ func TestCursorIsTiedToItsQuestion(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedSaysWhyInItsMessage: a failure custgraph decided carries its
+// detail in the message the client reads, after the reason's own words,
+// and matches like any upstream failure of its source and reason.
+func TestRefusedSaysWhyInItsMessage(t *testing.T) {
+	e := Refused(CRM, ReasonUnavailable, "circuit open, calls resume within 10s", errors.New("cause"))
+	if e.Message != "CRM: upstream unavailable (circuit open, calls resume within 10s)" || e.Detail == "" || e.UpstreamCode != "" {
+		t.Errorf("got %+v", e)
+	}
+	if !errors.Is(e, &Error{Code: CodeUpstream, Source: CRM, Reason: ReasonUnavailable}) {
+		t.Error("a refusal does not match its source and reason")
+	}
+}

@@ -38,13 +38,19 @@ const (
 // cause, is for logs and errors.Is/As only, and must itself be redacted by
 // whoever wraps it.
 type Error struct {
-	Code    ErrorCode
+	Code ErrorCode
+	// Message is what a client is told. An upstream failure's is made by
+	// UpstreamError from its source, reason and detail, never by hand.
 	Message string
 	// Source, Reason and UpstreamCode are set for CodeUpstream.
 	Source       Source
 	Reason       Reason
 	UpstreamCode string
-	Err          error
+	// Detail says more of an upstream failure that custgraph itself
+	// decided (an open circuit, an outbound quota with no turn), in
+	// client-safe words; part of Message.
+	Detail string
+	Err    error
 }
 
 // ErrNotFound is matched with errors.Is by every not-found error.
@@ -103,6 +109,18 @@ func UpstreamError(src Source, reason Reason, upstreamCode string, cause error) 
 		UpstreamCode: upstreamCode,
 		Err:          cause,
 	}
+}
+
+// Refused is an upstream failure that custgraph decided before or instead
+// of a vendor's answer (its circuit is open, its outbound quota has no
+// turn in time), with a client-safe detail that says why and when to come
+// back: "CRM: upstream unavailable (circuit open, calls resume within
+// 10s)".
+func Refused(src Source, reason Reason, detail string, cause error) *Error {
+	e := UpstreamError(src, reason, "", cause)
+	e.Detail = detail
+	e.Message += " (" + detail + ")"
+	return e
 }
 
 var reasonText = map[Reason]string{

@@ -221,13 +221,11 @@ func retryable(err error) bool {
 func (g *Guard) run(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
 	done, err := g.breaker.Allow()
 	if err != nil {
-		e := customer.UpstreamError(g.src, customer.ReasonUnavailable, "", fmt.Errorf("circuit %s: %w", g.Circuit(), err))
+		detail := fmt.Sprintf("circuit open, calls resume within %s", g.o.BreakerOpen)
 		if errors.Is(err, gobreaker.ErrTooManyRequests) {
-			e.Message = fmt.Sprintf("%s: upstream unavailable (circuit half-open, a probe call is deciding)", g.src)
-		} else {
-			e.Message = fmt.Sprintf("%s: upstream unavailable (circuit open, calls resume within %s)", g.src, g.o.BreakerOpen)
+			detail = "circuit half-open, a probe call is deciding"
 		}
-		return nil, e
+		return nil, customer.Refused(g.src, customer.ReasonUnavailable, detail, fmt.Errorf("circuit %s: %w", g.Circuit(), err))
 	}
 	// The breaker must hear of every call it allowed, or a half-open
 	// circuit waits forever for its probe: a panic (recovered by the

@@ -196,12 +196,11 @@ func (p *paced) take(req *http.Request, maxWait time.Duration) (*quota.Turn, err
 	var ex *quota.ExceededError
 	switch {
 	case errors.As(err, &ex):
-		e := customer.UpstreamError(p.src, customer.ReasonRateLimited, "", err)
 		// Refused here, not by the vendor: say when to come back.
-		e.Message = fmt.Sprintf("%s: outbound quota %s spent, next call possible in %s", p.src, ex.Rate, ex.Wait.Round(100*time.Millisecond))
-		return nil, e
+		return nil, customer.Refused(p.src, customer.ReasonRateLimited,
+			fmt.Sprintf("outbound quota %s spent, next call possible in %s", ex.Rate, ex.Wait.Round(100*time.Millisecond)), err)
 	case errors.Is(err, quota.ErrAbandoned):
-		return nil, customer.UpstreamError(p.src, customer.ReasonUnavailable, "", err)
+		return nil, customer.Refused(p.src, customer.ReasonUnavailable, "the circuit opened while the call waited for a quota turn", err)
 	}
 	return nil, err
 }
