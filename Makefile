@@ -5,7 +5,7 @@ PKGS     ?= ./...
 # -race needs cgo; the machine's gcc provides it.
 TESTFLAGS ?= -race -count=1 -timeout 8m
 
-.PHONY: run test go-test e2e ide bench test-deps fmt-check vet build sim generate lint clean help
+.PHONY: run test go-test e2e ide bench test-deps fmt-check vet staticcheck generate-check build sim generate lint clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,7 +13,7 @@ help: ## list the targets
 run: ## demo mode: the gateway on the built-in simulators, IDE at http://127.0.0.1:8080/
 	$(GO) run . serve
 
-test: fmt-check vet go-test e2e ## every test: gofmt, go vet, go test -race, then the Node clients and the browser
+test: fmt-check vet staticcheck generate-check go-test e2e ## every test: gofmt, go vet, staticcheck, generated code up to date, go test -race, then the Node clients and the browser
 
 go-test: test-deps ## the Go tests (-race), Redis tests on a private redis-server, and bench's
 	CUSTGRAPH_REQUIRE_REDIS=1 $(GO) test $(TESTFLAGS) $(PKGS)
@@ -40,7 +40,13 @@ vet: ## go vet, of the gateway and of bench (a module of its own, so ./... stops
 	$(GO) vet $(PKGS)
 	cd bench && $(GO) vet ./...
 
-lint: fmt-check vet ## gofmt and go vet
+staticcheck: ## staticcheck (pinned, run with go run) over both modules; see scripts/lint
+	@GO=$(GO) sh scripts/lint
+
+generate-check: ## fail when make generate would change the committed GraphQL code
+	@GO=$(GO) sh scripts/check-generate
+
+lint: fmt-check vet staticcheck ## gofmt, go vet and staticcheck
 
 build: ## build ./custgraph
 	$(GO) build -o $(BIN) .

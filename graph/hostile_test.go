@@ -281,7 +281,7 @@ func TestCostModel(t *testing.T) {
 	}
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
 	for _, tt := range tests {
-		doc, errs := gqlparser.LoadQuery(schema, tt.query)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
 		if errs != nil {
 			t.Fatalf("%s: %v", tt.query, errs)
 		}

@@ -322,7 +322,7 @@ func TestDefaultTabs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, errs := gqlparser.LoadQuery(schema, string(src))
+		doc, errs := gqlparser.LoadQueryWithRules(schema, string(src), nil)
 		if len(errs) > 0 {
 			t.Errorf("%s: %v", filepath.Base(f), errs)
 			continue

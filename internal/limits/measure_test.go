@@ -49,7 +49,7 @@ func pageModel(f limits.Field) limits.Cost {
 
 func measure(t *testing.T, query string, vars map[string]any, model limits.CostModel) limits.Measurement {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
 	if errs != nil {
 		t.Fatalf("invalid test query: %v", errs)
 	}
@@ -162,7 +162,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(schema, tt.query)
+			doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
 			if errs != nil {
 				t.Fatal(errs)
 			}
@@ -185,7 +185,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestZeroOptionsCheckNothing(t *testing.T) {
-	doc, errs := gqlparser.LoadQuery(schema, `query A { a: item(id: 1) { children { children { children { id } } } } } query B { __typename }`)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, `query A { a: item(id: 1) { children { children { children { id } } } } } query B { __typename }`, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
