@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/testclock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -72,15 +73,11 @@ func TestRenewReplacesOnlyTheStaleValue(t *testing.T) {
 }
 
 func TestExpiryFetchesAgain(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	f := &counter{}
-	c := New(customer.YCM, f.fetch, clock)
+	c := New(customer.YCM, f.fetch, clock.Now)
 	c.Get(context.Background())
-	mu.Lock()
-	now = now.Add(time.Hour)
-	mu.Unlock()
+	clock.Advance(time.Hour)
 	if v, _ := c.Get(context.Background()); v != "t2" {
 		t.Errorf("after expiry got %s, want t2", v)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,12 +38,12 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 		}
 	}
 	get()
-	e.simClock.Add(u8sim.DefaultTokenTTL - refreshLead - time.Second)
+	e.simClock.Advance(u8sim.DefaultTokenTTL - refreshLead - time.Second)
 	get()
 	if got := e.calls("/system/token"); got != 1 {
 		t.Fatalf("%d token calls before the refresh point, want 1", got)
 	}
-	e.simClock.Add(2 * time.Second)
+	e.simClock.Advance(2 * time.Second)
 	get()
 	if got := e.calls("/system/token"); got != 2 {
 		t.Errorf("%d token calls after the refresh point, want 2", got)
@@ -61,7 +60,7 @@ func TestTokenRefusedIsFetchedOnceAgain(t *testing.T) {
 	if _, err := c.Get(context.Background(), "00000001"); err != nil {
 		t.Fatal(err)
 	}
-	e.simClock.Add(3 * time.Hour) // the server forgets the token; the client does not know
+	e.simClock.Advance(3 * time.Hour) // the server forgets the token; the client does not know
 	got, err := c.Get(context.Background(), "00000001")
 	if err != nil || got.SourceID != "00000001" {
 		t.Fatalf("got %v, %v; want the customer after one re-fetch", got, err)
@@ -77,11 +76,9 @@ func TestTokenRefusedIsFetchedOnceAgain(t *testing.T) {
 func TestTokenRefusedTwiceIsAuth(t *testing.T) {
 	// Every token is stale by the time it is used: the server's clock
 	// jumps three hours whenever it is read.
-	var ticks atomic.Int64
-	start := time.Date(2025, 6, 1, 9, 0, 0, 0, customer.Shanghai)
-	e := newSim(t, simOptions{customers: 10, now: func() time.Time {
-		return start.Add(time.Duration(ticks.Add(1)) * 3 * time.Hour)
-	}})
+	clk := newClock()
+	clk.SetStep(3 * time.Hour)
+	e := newSim(t, simOptions{customers: 10, now: clk.Now})
 	c := e.client(t, nil, nil)
 	_, err := c.Get(context.Background(), "00000001")
 	wantUpstream(t, err, customer.ReasonAuth, u8sim.CodeBadToken)

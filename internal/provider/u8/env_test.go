@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"go.uber.org/goleak"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,26 +13,16 @@ import (
 	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
 	u8sim "custgraph/internal/sim/u8"
+	"custgraph/internal/testclock"
 )
 
 // TestMain fails the run if a goroutine outlives the tests (token fetches,
 // fan-out of pages).
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// clock is a settable Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 6, 1, 9, 0, 0, 0, customer.Shanghai)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is a settable Now.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2025, 6, 1, 9, 0, 0, 0, customer.Shanghai))
 }
 
 // simEnv is the real simulator over real HTTP, with its own clock so tests
@@ -43,7 +32,7 @@ type simEnv struct {
 	rec      *calls.Recorder
 	faults   *fault.Injector
 	world    *fixture.World
-	simClock *clock
+	simClock *testclock.Clock
 }
 
 type simOptions struct {

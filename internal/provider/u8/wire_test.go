@@ -479,12 +479,12 @@ func TestWireTokenRenewedBeforeItExpires(t *testing.T) {
 	}
 	get()
 	// expiresIn is 7200 s; the client renews refreshLead before that.
-	clk.Add(7200*time.Second - refreshLead - time.Second)
+	clk.Advance(7200*time.Second - refreshLead - time.Second)
 	get()
 	if got := w.Calls("/system/token"); got != 1 {
 		t.Fatalf("token requests before the renewal point: got %d, want 1", got)
 	}
-	clk.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	want.Store(wireToken2)
 	get()
 	wantLog(t, w, "GET /system/token", "GET /api/customer/get", "GET /api/customer/get",

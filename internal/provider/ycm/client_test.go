@@ -21,6 +21,7 @@ import (
 	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
 	ycmsim "custgraph/internal/sim/ycm"
+	"custgraph/internal/testclock"
 )
 
 // TestMain fails the run if a goroutine outlives the tests (token
@@ -33,23 +34,10 @@ const (
 	routeCustomer  = "ycm " + ycmsim.RouteCustomer
 )
 
-// clock is a settable Now.
-type clock struct {
-	mu   sync.Mutex
-	t    time.Time
-	step time.Duration // added on every reading
+// newClock is a settable Now.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, customer.Shanghai))
 }
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, customer.Shanghai)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(c.step)
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // testbed is the client against the real simulator over HTTP. The
 // simulator and the client have their own clocks, so tests can make the
@@ -58,7 +46,7 @@ type testbed struct {
 	client             *Client
 	rec                *calls.Recorder
 	faults             *fault.Injector
-	simClock, cliClock *clock
+	simClock, cliClock *testclock.Clock
 	companies          []*fixture.Company
 	mu                 sync.Mutex
 	grants             []string     // grant_type of each token request
@@ -315,8 +303,8 @@ func TestTokenLifecycle(t *testing.T) {
 	// Shortly before expiry the client refreshes, and then uses the
 	// rotated refresh token (the first one no longer works).
 	for range 2 {
-		tb.simClock.Add(29*time.Minute + 30*time.Second)
-		tb.cliClock.Add(29*time.Minute + 30*time.Second)
+		tb.simClock.Advance(29*time.Minute + 30*time.Second)
+		tb.cliClock.Advance(29*time.Minute + 30*time.Second)
 		get()
 	}
 	if g := tb.grantLog(); !slices.Equal(g, []string{"client_credentials", "refresh_token", "refresh_token"}) {
@@ -325,8 +313,8 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// The refresh token expired: the refresh grant fails and the client
 	// falls back to its credentials.
-	tb.simClock.Add(2 * time.Hour)
-	tb.cliClock.Add(2 * time.Hour)
+	tb.simClock.Advance(2 * time.Hour)
+	tb.cliClock.Advance(2 * time.Hour)
 	get()
 	if g := tb.grantLog(); !slices.Equal(g[3:], []string{"refresh_token", "client_credentials"}) {
 		t.Fatalf("token requests %v, want a failed refresh then client_credentials", g)
@@ -339,7 +327,7 @@ func TestReauthOn401(t *testing.T) {
 		t.Fatal(err)
 	}
 	// YCM expires the token while the client still trusts it.
-	tb.simClock.Add(time.Hour)
+	tb.simClock.Advance(time.Hour)
 	if _, err := tb.client.Get(context.Background(), "50086120"); err != nil {
 		t.Fatalf("Get after the vendor expired the token: %v", err)
 	}
@@ -353,9 +341,7 @@ func TestReauthOn401(t *testing.T) {
 
 func TestAuthFailsAfterOneRetry(t *testing.T) {
 	tb := setup(t, setupOptions{})
-	tb.simClock.mu.Lock()
-	tb.simClock.step = time.Hour // every token has expired by the time YCM checks it
-	tb.simClock.mu.Unlock()
+	tb.simClock.SetStep(time.Hour) // every token has expired by the time YCM checks it
 	_, err := tb.client.Get(context.Background(), "50086120")
 	wantUpstream(t, err, customer.ReasonAuth, codeBadAccessToken)
 	if got := tb.calls(routeCustomer); got != 2 {
@@ -397,8 +383,8 @@ func TestConcurrentCallersShareOneTokenRequest(t *testing.T) {
 	if g := tb.grantLog(); len(g) != 1 {
 		t.Fatalf("16 concurrent callers made token requests %v, want 1", g)
 	}
-	tb.simClock.Add(time.Hour)
-	tb.cliClock.Add(time.Hour)
+	tb.simClock.Advance(time.Hour)
+	tb.cliClock.Advance(time.Hour)
 	run()
 	if g := tb.grantLog(); !slices.Equal(g, []string{"client_credentials", "refresh_token"}) {
 		t.Fatalf("after expiry: token requests %v, want one refresh", g)

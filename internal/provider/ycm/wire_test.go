@@ -416,7 +416,7 @@ func TestWireTokenRefreshedBeforeItExpires(t *testing.T) {
 		}
 		// expires_in is 1800 s; the client renews at most a minute early,
 		// so a token is still used at 29 minutes and not after 30.
-		clk.Add(wireTTL - time.Second)
+		clk.Advance(wireTTL - time.Second)
 	}
 	wantLog(t, w,
 		"POST /dm/open_api/oauth/token", "GET /dm/open_api/v1/customers/50086120",
