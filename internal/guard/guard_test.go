@@ -13,6 +13,7 @@ import (
 
 	"custgraph/internal/customer"
 	"custgraph/internal/quota"
+	"custgraph/internal/testclock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -143,25 +144,8 @@ func upstream(src customer.Source, r customer.Reason) *customer.Error {
 	return customer.UpstreamError(src, r, "", errors.New("x"))
 }
 
-// fakeClock is an injectable Options.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is an injectable Options.Now.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) }
 
 func mustGet(t *testing.T, s customer.Getter, key string) *customer.Customer {
 	t.Helper()
@@ -1113,9 +1097,8 @@ func TestGetPanicBecomesInternalError(t *testing.T) {
 func TestPeekAnswersFromThisProcessOnly(t *testing.T) {
 	f := newFake(customer.U8)
 	remote := &countingRemote{}
-	now := time.Now()
-	clock := func() time.Time { return now }
-	s := NewU8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock})
+	clock := testclock.New(time.Now())
+	s := NewU8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock.Now})
 	if _, ok := s.PeekGet("k"); ok {
 		t.Fatal("peek of an unknown key answered")
 	}
@@ -1123,11 +1106,11 @@ func TestPeekAnswersFromThisProcessOnly(t *testing.T) {
 	if got, ok := s.PeekGet("k"); !ok || got != c {
 		t.Errorf("peek after Get: %v, %v; want the record", got, ok)
 	}
-	other := NewU8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock}) // another replica
+	other := NewU8(f, Options{CacheTTL: time.Minute, Remote: remote, Now: clock.Now}) // another replica
 	if _, ok := other.PeekGet("k"); ok {
 		t.Error("peek answered from the remote cache")
 	}
-	now = now.Add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	if _, ok := s.PeekGet("k"); ok {
 		t.Error("peek answered an expired entry")
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"custgraph/internal/testclock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -157,17 +159,13 @@ func TestFillSpendsTheWindow(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct{ t time.Time }
+// newFakeClock is a clock tests move by hand. It starts at the real time,
+// so that deadlines of contexts (which run on the real clock) mean the
+// same on it.
+func newFakeClock() *testclock.Clock { return testclock.New(time.Now()) }
 
-func (c *fakeClock) now() time.Time          { return c.t }
-func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
-// newFakeClock starts at the real time, so that deadlines of contexts
-// (which run on the real clock) mean the same on it.
-func newFakeClock() *fakeClock                     { return &fakeClock{t: time.Now()} }
-func (c *fakeClock) window(r Rate) *Window         { return NewWindow(r, c.now) }
-func (c *fakeClock) take(w *Window) (*Turn, error) { return w.Take(context.Background(), 0) }
+// take books a turn now or fails, never waiting.
+func take(w *Window) (*Turn, error) { return w.Take(context.Background(), 0) }
 
 // TestSlackFollowsTheCallsLag: the span between windows is the period
 // plus the longest recent time from a turn to its answer, within its
@@ -209,9 +207,9 @@ func TestSlackFollowsTheCallsLag(t *testing.T) {
 func TestWindowBooksWithTheLearnedSlack(t *testing.T) {
 	clock := newFakeClock()
 	r := Rate{N: 2, Per: 2 * time.Second}
-	w := clock.window(r)
+	w := NewWindow(r, clock.Now)
 	w.Lag().Observe(300 * time.Millisecond)
-	now := clock.now()
+	now := clock.Now()
 	for range r.N {
 		if _, ok := w.book(now, 0); !ok {
 			t.Fatal("a call within the quota was not booked at once")
@@ -227,21 +225,21 @@ func TestWindowBooksWithTheLearnedSlack(t *testing.T) {
 // count: the quota is as if it had not been booked.
 func TestUnusedTurnIsGivenBack(t *testing.T) {
 	clock := newFakeClock()
-	w := clock.window(Rate{N: 2, Per: time.Minute})
-	a, err := clock.take(w)
+	w := NewWindow(Rate{N: 2, Per: time.Minute}, clock.Now)
+	a, err := take(w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := clock.take(w)
+	b, err := take(w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := clock.take(w); !errors.Is(err, ErrExceeded) {
+	if _, err := take(w); !errors.Is(err, ErrExceeded) {
 		t.Fatalf("a third call in the window: %v, want ErrExceeded", err)
 	}
 	b.Unused()
 	a.Answered()
-	if _, err := clock.take(w); err != nil {
+	if _, err := take(w); err != nil {
 		t.Fatalf("after one call was given back: %v", err)
 	}
 	if n := booked(w); n != 2 {
@@ -254,21 +252,21 @@ func TestUnusedTurnIsGivenBack(t *testing.T) {
 func TestRefusedFillsTheWindow(t *testing.T) {
 	clock := newFakeClock()
 	r := Rate{N: 3, Per: time.Second}
-	w := clock.window(r)
-	turn, err := clock.take(w)
+	w := NewWindow(r, clock.Now)
+	turn, err := take(w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	turn.Refused(0)
-	now := clock.now()
+	now := clock.Now()
 	next, ok := w.book(now, time.Hour)
 	// The refusal doubled the slack (from the default, no answer seen).
 	if want := now.Add(r.Per + 2*DefaultSlack(r.Per)); !ok || next.Before(want) {
 		t.Fatalf("next turn %v after a refusal, want at least %v", next.Sub(now), want.Sub(now))
 	}
 
-	w = clock.window(r)
-	turn, _ = clock.take(w)
+	w = NewWindow(r, clock.Now)
+	turn, _ = take(w)
 	turn.Refused(30 * time.Second)
 	next, _ = w.book(now, time.Hour)
 	if next.Sub(now) < 30*time.Second {
@@ -280,15 +278,15 @@ func TestRefusedFillsTheWindow(t *testing.T) {
 // for the call to be answered (as long as calls take) is not booked.
 func TestTakeLeavesTheCallItsTime(t *testing.T) {
 	clock := newFakeClock()
-	w := clock.window(Rate{N: 1, Per: 2 * time.Second})
+	w := NewWindow(Rate{N: 1, Per: 2 * time.Second}, clock.Now)
 	for range 3 {
 		w.Lag().Observe(400 * time.Millisecond)
 	}
-	if _, err := clock.take(w); err != nil {
+	if _, err := take(w); err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(1800 * time.Millisecond) // the next turn: 600 ms away
-	ctx, cancel := context.WithDeadline(context.Background(), clock.now().Add(900*time.Millisecond))
+	clock.Advance(1800 * time.Millisecond) // the next turn: 600 ms away
+	ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(900*time.Millisecond))
 	defer cancel()
 	if _, err := w.Take(ctx, time.Hour); !errors.Is(err, ErrExceeded) {
 		t.Fatalf("a turn 600ms away with 900ms left and calls taking 400ms: %v, want ErrExceeded", err)
