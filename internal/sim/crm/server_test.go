@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,26 +20,12 @@ import (
 	"custgraph/internal/sim/crm"
 	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
+	"custgraph/internal/testclock"
 )
 
-// clock is a settable time source for sessions and the quota.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is a settable time source for sessions and the quota.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC))
 }
 
 type env struct {

@@ -10,32 +10,19 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"custgraph/internal/sim/calls"
 	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
+	"custgraph/internal/testclock"
 )
-
-// clock is a settable Now for token expiry.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	srv   *httptest.Server
 	rec   *calls.Recorder
-	clock *clock
+	clock *testclock.Clock // a settable Now for token expiry
 	world *fixture.World
 }
 
@@ -43,7 +30,7 @@ func newEnv(t *testing.T, customers int, faults *fault.Injector) *env {
 	t.Helper()
 	e := &env{
 		rec:   calls.NewRecorder(),
-		clock: &clock{t: time.Date(2025, 6, 1, 9, 0, 0, 0, fixture.Shanghai)},
+		clock: testclock.New(time.Date(2025, 6, 1, 9, 0, 0, 0, fixture.Shanghai)),
 		world: fixture.Generate(fixture.Options{Seed: 42, Customers: customers}),
 	}
 	e.srv = httptest.NewServer(New(Options{Companies: e.world.U8, Recorder: e.rec, Faults: faults, Now: e.clock.Now}))
@@ -166,9 +153,9 @@ func TestAPIAuth(t *testing.T) {
 func TestTokenExpires(t *testing.T) {
 	e := newEnv(t, 5, nil)
 	q := e.api(t, url.Values{"id": {"00000001"}})
-	e.clock.Add(DefaultTokenTTL - time.Second)
+	e.clock.Advance(DefaultTokenTTL - time.Second)
 	wantCode(t, e.get(t, "/api/customer/get", q), CodeOK)
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	wantCode(t, e.get(t, "/api/customer/get", q), CodeBadToken)
 }
 

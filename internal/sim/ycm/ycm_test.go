@@ -12,37 +12,27 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"custgraph/internal/sim/calls"
 	"custgraph/internal/sim/fault"
 	"custgraph/internal/sim/fixture"
+	"custgraph/internal/testclock"
 )
-
-// clock is a settable Now for token expiry.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type fixtureT struct {
 	srv    *httptest.Server
 	rec    *calls.Recorder
 	faults *fault.Injector
-	clock  *clock
+	clock  *testclock.Clock // a settable Now for token expiry
 	sim    *Server
 }
 
 func start(t *testing.T, customers int) *fixtureT {
 	t.Helper()
 	f := &fixtureT{rec: calls.NewRecorder(), faults: fault.New(0, 0, 1),
-		clock: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, fixture.Shanghai)}}
+		clock: testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, fixture.Shanghai))}
 	f.sim = New(Options{
 		Companies: fixture.Generate(fixture.Options{Seed: 42, Customers: customers}).YCM,
 		Recorder:  f.rec, Faults: f.faults, Now: f.clock.Now,
@@ -175,7 +165,7 @@ func TestRefreshRotates(t *testing.T) {
 	wantFailed(t, status, body, 400, CodeBadRefreshToken)
 
 	// The rotated refresh token works until RefreshTTL passes unused.
-	f.clock.Add(DefaultRefreshTTL)
+	f.clock.Advance(DefaultRefreshTTL)
 	status, body = refresh(second.RefreshToken)
 	wantFailed(t, status, body, 400, CodeBadRefreshToken)
 }
@@ -192,7 +182,7 @@ func TestBearerToken(t *testing.T) {
 			wantFailed(t, status, body, 401, CodeBadAccessToken)
 		})
 	}
-	f.clock.Add(DefaultTokenTTL)
+	f.clock.Advance(DefaultTokenTTL)
 	status, body := f.do(t, "GET", "/dm/open_api/v1/customers/50086120", a.AccessToken, nil, nil)
 	wantFailed(t, status, body, 401, CodeBadAccessToken)
 	if got := f.rec.Snapshot().Rejected["ycm unauthorized"]; got != 3 {
