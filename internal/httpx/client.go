@@ -139,9 +139,10 @@ func (c *cancelOnClose) Close() error {
 //     once as RATE_LIMITED, or UNAVAILABLE for the circuit.
 //   - When the vendor refuses a call for its quota even so (its clock, a
 //     call that reached it late), the quota is filled until the vendor's
-//     window has cleared and the call is made once more, if its turn
-//     comes within the request's deadline (MaxWait bounds only a call's
-//     first wait); otherwise the refusal is the answer.
+//     window has cleared and the call is made again, if its turn comes
+//     within the request's deadline (MaxWait bounds only a call's first
+//     wait; at most maxRefusals times); when no turn comes in time, the
+//     answer is the gateway's own RATE_LIMITED.
 type paced struct {
 	next      http.RoundTripper
 	src       customer.Source
@@ -157,27 +158,40 @@ func (p *paced) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := p.send(req, turn)
-	if err != nil || !p.throttled(resp) {
-		return resp, err
+	for refusals := 1; err == nil && p.throttled(resp); refusals++ {
+		turn.Refused(retryAfter(resp))
+		again, ok := replay(req)
+		if !ok || refusals > maxRefusals {
+			return resp, nil // the vendor's refusal is the answer
+		}
+		// The call already waited its turn: the next may come as late as
+		// the request can still use the answer, beyond MaxWait.
+		wait := p.maxWait
+		if dl, ok := req.Context().Deadline(); ok {
+			wait = time.Until(dl)
+		}
+		next, terr := p.take(again, wait)
+		drain(resp)
+		if terr != nil {
+			// The vendor's window will not clear in the request's time:
+			// the gateway's own RATE_LIMITED, which says when to come
+			// back.
+			return nil, terr
+		}
+		req, turn = again, next
+		resp, err = p.send(req, turn)
 	}
-	turn.Refused(retryAfter(resp))
-	again, ok := replay(req)
-	if !ok {
-		return resp, nil
-	}
-	// The call already waited its turn once: its second may come as late
-	// as the request can still use the answer, beyond MaxWait.
-	wait := p.maxWait
-	if dl, ok := req.Context().Deadline(); ok {
-		wait = time.Until(dl)
-	}
-	if turn, err = p.take(again, wait); err != nil {
-		// No turn in time: the vendor's refusal is the answer.
-		return resp, nil
-	}
-	drain(resp)
-	return p.send(again, turn)
+	return resp, err
 }
+
+// maxRefusals is how many times one call is made again after the vendor
+// refused it for its quota. Once is the rule (the quota is filled, so the
+// next turn comes after the vendor's window); more happen only while calls
+// reach the vendor later than any recent call did (a starved process), and
+// each refusal widens the slack, so a few suffice: a vendor that refuses
+// more is counting differently from its stated quota, and its refusal is
+// the answer.
+const maxRefusals = 3
 
 // take waits for a turn for req, at most maxWait; its errors are the client's own, with
 // the request's body closed as a RoundTripper must.

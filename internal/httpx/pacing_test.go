@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -114,50 +115,88 @@ func TestPacedGivesBackTurnsOfCallsThatNeverReachedTheVendor(t *testing.T) {
 	}
 }
 
-// TestPacedRetriesOnceAfterTheVendorsRefusal: a call the vendor refuses
-// for its quota (429) fills the window and is made once more on the next
-// turn; the caller sees only the answer.
-func TestPacedRetriesOnceAfterTheVendorsRefusal(t *testing.T) {
-	var calls atomic.Int32
-	var times [2]time.Time
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := calls.Add(1)
-		if n <= 2 {
-			times[n-1] = time.Now()
-		}
-		body, _ := io.ReadAll(r.Body)
-		if n == 1 {
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
+// refusing is a vendor that refuses its first `refuse` calls for its quota
+// (429), then answers with the body it was sent; it notes when each call
+// came.
+type refusing struct {
+	refuse int32
+	calls  atomic.Int32
+	mu     sync.Mutex
+	times  []time.Time
+}
+
+func (v *refusing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := v.calls.Add(1)
+	v.mu.Lock()
+	v.times = append(v.times, time.Now())
+	v.mu.Unlock()
+	body, _ := io.ReadAll(r.Body)
+	if n <= v.refuse {
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+// TestPacedRetriesAfterTheVendorsRefusal: a call the vendor refuses for its
+// quota (429) fills the window and is made again on the next turn, after
+// the window has cleared, however many times the vendor refuses it within
+// maxRefusals; the caller sees only the answer.
+func TestPacedRetriesAfterTheVendorsRefusal(t *testing.T) {
 	rate := quota.Rate{N: 3, Per: 200 * time.Millisecond}
-	c := NewClient(ClientOptions{Source: customer.CRM, MaxWait: time.Second, Limiter: quota.NewWindow(rate, nil)})
+	for _, refuse := range []int32{1, 2} {
+		v := &refusing{refuse: refuse}
+		srv := httptest.NewServer(v)
+		c := NewClient(ClientOptions{Source: customer.CRM, MaxWait: time.Second, Limiter: quota.NewWindow(rate, nil)})
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v2/auth/login", strings.NewReader("login=1"))
+		status, body, err := Fetch(c, req, customer.CRM)
+		c.CloseIdleConnections()
+		srv.Close()
+		if err != nil || status != http.StatusOK || string(body) != "login=1" {
+			t.Fatalf("refused %d times: got %d %q %v, want the answer with the body sent again", refuse, status, body, err)
+		}
+		if n := v.calls.Load(); n != refuse+1 {
+			t.Fatalf("refused %d times: the vendor saw %d calls, want %d", refuse, n, refuse+1)
+		}
+		for i := 1; i < len(v.times); i++ {
+			if gap := v.times[i].Sub(v.times[i-1]); gap < rate.Per {
+				t.Fatalf("call %d came %v after a refusal, before the window of %v cleared", i+1, gap, rate.Per)
+			}
+		}
+	}
+}
+
+// TestPacedRefusalsBeyondTimeOrCount: when the vendor's window cannot
+// clear within the request's time, the answer is the gateway's own
+// RATE_LIMITED, saying when to come back; a vendor that refuses a call
+// more than maxRefusals times is answered with its refusal.
+func TestPacedRefusalsBeyondTimeOrCount(t *testing.T) {
+	rate := quota.Rate{N: 3, Per: 200 * time.Millisecond}
+	v := &refusing{refuse: 1}
+	srv := httptest.NewServer(v)
+	defer srv.Close()
+	c := NewClient(ClientOptions{Source: customer.CRM, MaxWait: 10 * time.Millisecond, Limiter: quota.NewWindow(rate, nil)})
 	defer c.CloseIdleConnections()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v2/auth/login", strings.NewReader("login=1"))
-	status, body, err := Fetch(c, req, customer.CRM)
-	if err != nil || status != http.StatusOK || string(body) != "login=1" {
-		t.Fatalf("got %d %q %v, want the second answer with the body sent again", status, body, err)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v2/customers", nil)
+	_, _, err := Fetch(c, req, customer.CRM)
+	if e := customer.AsError(err); e.Reason != customer.ReasonRateLimited || !strings.Contains(e.Detail, "outbound quota") || e.UpstreamCode != "" {
+		t.Fatalf("got %v, want the gateway's own RATE_LIMITED", err)
 	}
-	if n := calls.Load(); n != 2 {
-		t.Fatalf("the vendor saw %d calls, want 2", n)
-	}
-	if gap := times[1].Sub(times[0]); gap < rate.Per {
-		t.Fatalf("the call was made again %v after the refusal, before the window of %v cleared", gap, rate.Per)
+	if n := v.calls.Load(); n != 1 {
+		t.Fatalf("the vendor saw %d calls, want 1", n)
 	}
 
-	// Without time for a turn, the refusal is the answer.
-	calls.Store(0)
-	c = NewClient(ClientOptions{Source: customer.CRM, MaxWait: 10 * time.Millisecond, Limiter: quota.NewWindow(rate, nil)})
+	v = &refusing{refuse: 100}
+	srv2 := httptest.NewServer(v)
+	defer srv2.Close()
+	c = NewClient(ClientOptions{Source: customer.CRM, MaxWait: time.Second, Limiter: quota.NewWindow(quota.Rate{N: 3, Per: 50 * time.Millisecond}, nil)})
 	defer c.CloseIdleConnections()
-	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/api/v2/customers", nil)
+	req, _ = http.NewRequest(http.MethodGet, srv2.URL+"/api/v2/customers", nil)
 	if status, _, err := Fetch(c, req, customer.CRM); err != nil || status != http.StatusTooManyRequests {
-		t.Fatalf("got %d %v, want the 429", status, err)
+		t.Fatalf("got %d %v, want the vendor's 429", status, err)
 	}
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("the vendor saw %d calls, want 1", n)
+	if n := v.calls.Load(); n != maxRefusals+1 {
+		t.Fatalf("the vendor saw %d calls, want %d", n, maxRefusals+1)
 	}
 }
 

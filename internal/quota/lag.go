@@ -43,11 +43,11 @@ type Lag struct {
 // NewLag returns a Lag for a quota of period per.
 func NewLag(per time.Duration) *Lag { return &Lag{per: per} }
 
-// MaxSlack is the most slack a period per gets: a quarter of it. Past it,
-// the quota would lose more than a fifth of its calls to the margin; a
-// vendor that slow is better served by the refusal and retry of
-// Refused than by an ever wider margin.
-func MaxSlack(per time.Duration) time.Duration { return max(per/4, minSlack) }
+// MaxSlack is the most slack a period per gets: half of it, so that the
+// quota keeps at least two thirds of its calls however late they arrive.
+// Calls that reach the vendor later than that (a process starved of CPU
+// for seconds) are refused by the vendor and made again (see httpx).
+func MaxSlack(per time.Duration) time.Duration { return max(per/2, minSlack) }
 
 // Slack returns the margin added to the period: the largest lag of the
 // recent calls, at least minSlack and at most MaxSlack(per). Before any
