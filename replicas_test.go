@@ -34,8 +34,11 @@ func startReplicas(t *testing.T, rate quota.Rate, extra map[string]string) *repl
 	t.Helper()
 	p := &replicaPair{redis: redistest.Start(t, redistest.Options{Password: redisPassword})}
 	p.sim = startSim(t, sim.Options{Seed: 9, Customers: 150, CRMRate: rate})
+	// Redis's timeout is longer than the default 250ms: on a machine busy
+	// with other work, a reply that late is the scheduler's, not an
+	// outage, and these tests count outages and cache writes.
 	env := map[string]string{"CUSTGRAPH_REDIS_URL": p.redis.URL(), "CUSTGRAPH_CRM_RATE_LIMIT": rate.String(),
-		"CUSTGRAPH_REPLICAS": "2"}
+		"CUSTGRAPH_REPLICAS": "2", "CUSTGRAPH_REDIS_TIMEOUT": "2s"}
 	for k, v := range extra {
 		env[k] = v
 	}
@@ -229,9 +232,13 @@ func TestReplicasServeThroughARedisOutage(t *testing.T) {
 	if m := metrics(t, p.a); !strings.Contains(m, "custgraph_redis_up 0") {
 		t.Error("/metrics does not show Redis down")
 	}
+	// Each outage is logged once, not once per failed operation: with
+	// Redis down now, every "unavailable" line but the last is paired
+	// with a "back" line.
 	for _, l := range []*syncBuffer{p.logA, p.logB} {
-		if n := strings.Count(l.String(), "redis unavailable"); n != 1 {
-			t.Errorf("a replica logged the outage %d times, want once", n)
+		down, back := strings.Count(l.String(), "redis unavailable"), strings.Count(l.String(), "redis back")
+		if down != back+1 {
+			t.Errorf("a replica logged Redis unavailable %d times and back %d times, want one more outage than returns", down, back)
 		}
 	}
 	t.Logf("Redis down: %d of %d questions answered in full, %d CRM ones RATE_LIMITED by the gateway, 0 vendor refusals; slowest %v",
