@@ -794,10 +794,10 @@ func goldenErrorCases() []errorCase {
 			},
 			header: map[string]string{"X-API-Key": key}, body: gqlQuery("{ __typename }")},
 
-		// gqlgen's handler, when no transport serves the method.
-		{name: "no-code.PUT", code: "",
-			why: "A method no transport serves: gqlgen's handler answers 400 \"transport not supported\" itself,\n" +
-				"without extensions.code and without a Content-Type. Pinned as it is, to be seen.",
+		// A method no GraphQL transport serves.
+		{name: "METHOD_NOT_ALLOWED.PUT", code: "METHOD_NOT_ALLOWED",
+			why: "A method no GraphQL transport serves (gqlhttp.Unsupported; gqlgen itself would answer 400\n" +
+				"\"transport not supported\" without a code).",
 			method: http.MethodPut, body: gqlQuery("{ __typename }")},
 	}
 }

@@ -47,12 +47,14 @@ type HandlerOptions struct {
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
 // the transports added explicitly (OPTIONS and HEAD by gqlgen's, GET and
 // POST by gqlhttp.Transport, which follows the GraphQL-over-HTTP spec's
-// media types and status codes), the limits of o.Limits and the one error
+// media types and status codes, anything else refused by
+// gqlhttp.Unsupported), the limits of o.Limits and the one error
 // presenter.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(gqlhttp.Transport{MaxTokens: o.Limits.MaxTokens, Reader: gqlhttp.Reader{MaxBodyBytes: o.MaxBodyBytes}})
+	srv.AddTransport(gqlhttp.Unsupported{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	useLimits(srv, o.Limits)
 	srv.Use(gate{Introspection: o.Introspection, SDL: !o.NoFederationSDL})

@@ -209,3 +209,28 @@ func refuseGETOperation(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 		"GET may only run queries: send mutations and subscriptions by POST")
 }
+
+// Unsupported answers, in the contract's error shape, the requests no
+// other transport takes: another method than GET and POST (gqlgen's
+// Options transport takes OPTIONS and HEAD), or a protocol upgrade.
+// gqlgen's handler would answer them 400 "transport not supported", with
+// "data": null, no code and no media type. Add it after every other
+// transport.
+type Unsupported struct{}
+
+var _ graphql.Transport = Unsupported{}
+
+// Supports implements graphql.Transport: whatever reaches it.
+func (Unsupported) Supports(*http.Request) bool { return true }
+
+// Do implements graphql.Transport.
+func (Unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
+	if r.Header.Get("Upgrade") != "" {
+		WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
+			"this endpoint does not upgrade connections: send GraphQL requests by GET or POST")
+		return
+	}
+	w.Header().Set("Allow", "GET, POST, OPTIONS")
+	WriteError(w, r, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		"send GraphQL requests by GET (queries only) or POST")
+}
