@@ -124,8 +124,9 @@ func (g *group) lead(key string, c *call, next http.Handler, w http.ResponseWrit
 		// must not wait forever, and they run on their own.
 		c.status, c.body = rec.status, rec.body.Bytes()
 		c.contentType = w.Header().Get("Content-Type")
-		// The transport (graph.appendResponse) writes errors first, as
-		// json.Marshal does: an answer without errors starts with data.
+		// The transport (gqlhttp) writes gqlgen's Response with
+		// json.Marshal, errors first: an answer without errors starts
+		// with data.
 		c.ok = rec.status == http.StatusOK && bytes.HasPrefix(c.body, []byte(`{"data":`)) && r.Context().Err() == nil
 		g.mu.Lock()
 		delete(g.calls, key)
