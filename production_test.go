@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -218,17 +217,6 @@ func TestOutageSpendsNoQuota(t *testing.T) {
 	if n := sumMetric(metrics(t, addr), "custgraph_upstream_calls_total", `vendor=`) - before; n != 0 {
 		t.Errorf("with every circuit open a question made %v vendor calls, want none", n)
 	}
-}
-
-// metric reads one sample of a Prometheus text page (-1 when absent).
-func metric(page, series string) float64 {
-	for line := range strings.SplitSeq(page, "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
-	}
-	return -1
 }
 
 // TestHungVendorCostsOneTimeout: a vendor that accepts calls and never

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -275,6 +276,41 @@ func metrics(t *testing.T, addr string) string {
 		t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
 	}
 	return b.String()
+}
+
+// samples reads the samples of a Prometheus text page: each series (name
+// and labels, as written) with its value.
+func samples(page string) map[string]float64 {
+	out := map[string]float64{}
+	for line := range strings.SplitSeq(page, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			v, _ := strconv.ParseFloat(line[i+1:], 64)
+			out[line[:i]] = v
+		}
+	}
+	return out
+}
+
+// metric is one sample of a /metrics page (-1 when absent).
+func metric(page, series string) float64 {
+	if v, ok := samples(page)[series]; ok {
+		return v
+	}
+	return -1
+}
+
+// sumMetric adds up the samples of name whose labels include label.
+func sumMetric(page, name, label string) float64 {
+	sum := 0.0
+	for series, v := range samples(page) {
+		if labels, ok := strings.CutPrefix(series, name+"{"); ok && strings.Contains(labels, label) {
+			sum += v
+		}
+	}
+	return sum
 }
 
 func maxDuration(ds []time.Duration) time.Duration {

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -418,23 +417,6 @@ func TestBreakerOpensOnOutageAndRecovers(t *testing.T) {
 	if !strings.Contains(logs.String(), "circuit OPEN") {
 		t.Errorf("the log does not record the circuit opening:\n%s", logs)
 	}
-}
-
-// sumMetric adds up the samples of the Prometheus counter name whose
-// labels include label.
-func sumMetric(page, name, label string) float64 {
-	sum := 0.0
-	for line := range strings.SplitSeq(page, "\n") {
-		rest, ok := strings.CutPrefix(line, name+"{")
-		if !ok || !strings.Contains(rest, label) {
-			continue
-		}
-		if i := strings.LastIndexByte(rest, ' '); i >= 0 {
-			v, _ := strconv.ParseFloat(rest[i+1:], 64)
-			sum += v
-		}
-	}
-	return sum
 }
 
 // TestSessionsAreRenewed: expired U8 and YCM tokens and a CRM session
