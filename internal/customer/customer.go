@@ -63,6 +63,9 @@ type Customer struct {
 	Remark      *string
 	CreatedAt   *time.Time
 	UpdatedAt   *time.Time
+	// SyncedAt is set on the directory's copies: when the sync read the
+	// record from its source. Nil on records read live.
+	SyncedAt *time.Time
 
 	U8  *U8Customer
 	YCM *YCMCustomer
@@ -270,11 +273,15 @@ type Filter struct {
 	// UpdatedSince keeps records changed at or after this instant, where the
 	// source can tell.
 	UpdatedSince *time.Time
+	// Search is text anywhere in the name, short name, contact names, phone
+	// digits or emails, compared after NormalizeText. Only the directory
+	// answers it.
+	Search string
 }
 
 // IsZero reports whether f has no condition.
 func (f Filter) IsZero() bool {
-	return f.Name == "" && f.CodeFrom == "" && f.CodeTo == "" && f.UpdatedSince == nil
+	return f.Name == "" && f.CodeFrom == "" && f.CodeTo == "" && f.UpdatedSince == nil && f.Search == ""
 }
 
 // Matches reports whether c satisfies f. Clients push what they can down to
@@ -305,6 +312,15 @@ type ListQuery struct {
 	PageSize int
 	// Filter is pushed down to the vendor as far as it can apply it.
 	Filter Filter
+	// TimestampFrom asks U8 for the records whose timestamp (U8's change
+	// marker, growing with every change) is at least this value
+	// (timestamp_begin): the directory's incremental sync. Other sources
+	// ignore it.
+	TimestampFrom string
+	// NewestFirst asks for the most recently changed records first (CRM
+	// sort=updated_at&order=desc): the directory's incremental sync. Other
+	// sources ignore it.
+	NewestFirst bool
 }
 
 // Page is one page of a source's customer list.
