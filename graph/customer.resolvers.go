@@ -12,6 +12,10 @@ import (
 	"custgraph/internal/loader"
 )
 
+func (r *customerResolver) Remark(ctx context.Context, obj *customer.Customer) (*string, error) {
+	return loader.For(ctx).Remark(ctx, obj)
+}
+
 func (r *customerResolver) Matches(ctx context.Context, obj *customer.Customer, sources []customer.Source) ([]*customer.Customer, error) {
 	v, errs := loader.For(ctx).Matches(ctx, obj, sources)
 	return partial(ctx, v, errs)
@@ -30,8 +34,8 @@ func (r *queryResolver) CustomersByIds(ctx context.Context, ids []string) ([]*cu
 	return partial(ctx, v, errs)
 }
 
-func (r *queryResolver) Customers(ctx context.Context, sources []customer.Source, filter *customer.Filter, first *int, after *string) (*customer.Connection, error) {
-	req := customer.ListRequest{Sources: sources, Filter: filterOf(filter), First: valueOr(first, defaultFirst), After: valueOr(after, "")}
+func (r *queryResolver) Customers(ctx context.Context, sources []customer.Source, filter *customer.Filter, first *int, after *string, orderBy *model.CustomerOrder) (*customer.Connection, error) {
+	req := customer.ListRequest{Sources: sources, Filter: filterOf(filter), First: valueOr(first, defaultFirst), After: valueOr(after, ""), Order: orderOf(orderBy)}
 	v, errs := r.Service.List(ctx, req)
 	return partial(ctx, v, errs)
 }

@@ -27,6 +27,8 @@ var presented = map[customer.ErrorCode]presentation{
 	customer.CodeBadInput: {"BAD_USER_INPUT", false},
 	customer.CodeNotFound: {"NOT_FOUND", false},
 	customer.CodeUpstream: {"DOWNSTREAM_SERVICE_ERROR", true},
+	// Expected while a copy is first read; /metrics and sources show it.
+	customer.CodeDirectory: {"DIRECTORY_UNAVAILABLE", false},
 }
 
 // PresentError is the one place where errors become what a client sees.
@@ -66,6 +68,10 @@ func PresentError(log func(ctx context.Context, err error)) graphql.ErrorPresent
 			if e.UpstreamCode != "" {
 				out.Extensions["upstreamCode"] = e.UpstreamCode
 			}
+		}
+		if e.Code == customer.CodeDirectory {
+			out.Extensions["serviceName"] = string(e.Source)
+			out.Extensions["directoryState"] = e.DirectoryState
 		}
 		return out
 	}

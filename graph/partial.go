@@ -47,6 +47,14 @@ func node(c *customer.Customer, err error) (model.Node, error) {
 	return c, nil
 }
 
+// orderOf is the domain's order of a list's orderBy (nil when none).
+func orderOf(o *model.CustomerOrder) *customer.Order {
+	if o == nil {
+		return nil
+	}
+	return &customer.Order{Field: o.Field, Desc: o.Direction != nil && *o.Direction == model.OrderDirectionDesc}
+}
+
 func filterOf(f *customer.Filter) customer.Filter {
 	if f == nil {
 		return customer.Filter{}

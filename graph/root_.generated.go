@@ -112,6 +112,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DirectoryStatus struct {
+		LagSeconds   func(childComplexity int) int
+		LastSyncedAt func(childComplexity int) int
+		Records      func(childComplexity int) int
+		State        func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindManyCustomerByIDs func(childComplexity int, reps []*model.CustomerByIDsInput) int
 	}
@@ -139,9 +146,10 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Customer           func(childComplexity int, id string) int
-		Customers          func(childComplexity int, sources []customer.Source, filter *customer.Filter, first *int, after *string) int
+		Customers          func(childComplexity int, sources []customer.Source, filter *customer.Filter, first *int, after *string, orderBy *model.CustomerOrder) int
 		CustomersByIds     func(childComplexity int, ids []string) int
 		CustomersByName    func(childComplexity int, name string, sources []customer.Source) int
+		CustomersByPhone   func(childComplexity int, number string, sources []customer.Source) int
 		Node               func(childComplexity int, id string) int
 		Sources            func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
@@ -150,6 +158,7 @@ type ComplexityRoot struct {
 
 	SourceStatus struct {
 		Circuit   func(childComplexity int) int
+		Directory func(childComplexity int) int
 		Enabled   func(childComplexity int) int
 		Healthy   func(childComplexity int) int
 		LastError func(childComplexity int) int
@@ -583,6 +592,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
 
+	case "DirectoryStatus.lagSeconds":
+		if e.ComplexityRoot.DirectoryStatus.LagSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DirectoryStatus.LagSeconds(childComplexity), true
+	case "DirectoryStatus.lastSyncedAt":
+		if e.ComplexityRoot.DirectoryStatus.LastSyncedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DirectoryStatus.LastSyncedAt(childComplexity), true
+	case "DirectoryStatus.records":
+		if e.ComplexityRoot.DirectoryStatus.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DirectoryStatus.Records(childComplexity), true
+	case "DirectoryStatus.state":
+		if e.ComplexityRoot.DirectoryStatus.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DirectoryStatus.State(childComplexity), true
+
 	case "Entity.findManyCustomerByIDs":
 		if e.ComplexityRoot.Entity.FindManyCustomerByIDs == nil {
 			break
@@ -691,7 +725,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Customers(childComplexity, args["sources"].([]customer.Source), args["filter"].(*customer.Filter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["sources"].([]customer.Source), args["filter"].(*customer.Filter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*model.CustomerOrder)), true
 	case "Query.customersByIds":
 		if e.ComplexityRoot.Query.CustomersByIds == nil {
 			break
@@ -714,6 +748,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomersByName(childComplexity, args["name"].(string), args["sources"].([]customer.Source)), true
+	case "Query.customersByPhone":
+		if e.ComplexityRoot.Query.CustomersByPhone == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customersByPhone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomersByPhone(childComplexity, args["number"].(string), args["sources"].([]customer.Source)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -756,6 +801,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SourceStatus.Circuit(childComplexity), true
+	case "SourceStatus.directory":
+		if e.ComplexityRoot.SourceStatus.Directory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceStatus.Directory(childComplexity), true
 	case "SourceStatus.enabled":
 		if e.ComplexityRoot.SourceStatus.Enabled == nil {
 			break
@@ -1076,6 +1127,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputCustomerByIDsInput,
 		ec.unmarshalInputCustomerFilter,
+		ec.unmarshalInputCustomerOrder,
 	)
 	first := true
 
@@ -1135,7 +1187,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "crm.graphqls" "customer.graphqls" "u8.graphqls" "ycm.graphqls"
+//go:embed "crm.graphqls" "customer.graphqls" "directory.graphqls" "u8.graphqls" "ycm.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1149,6 +1201,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "crm.graphqls", Input: sourceData("crm.graphqls"), BuiltIn: false},
 	{Name: "customer.graphqls", Input: sourceData("customer.graphqls"), BuiltIn: false},
+	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
 	{Name: "u8.graphqls", Input: sourceData("u8.graphqls"), BuiltIn: false},
 	{Name: "ycm.graphqls", Input: sourceData("ycm.graphqls"), BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -1388,6 +1441,20 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DirectoryStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_DirectoryStatus_state(ctx, field)
+	case "records":
+		return ec.fieldContext_DirectoryStatus_records(ctx, field)
+	case "lastSyncedAt":
+		return ec.fieldContext_DirectoryStatus_lastSyncedAt(ctx, field)
+	case "lagSeconds":
+		return ec.fieldContext_DirectoryStatus_lagSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DirectoryStatus", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1442,6 +1509,8 @@ func (ec *executionContext) childFields_SourceStatus(ctx context.Context, field 
 		return ec.fieldContext_SourceStatus_circuit(ctx, field)
 	case "lastError":
 		return ec.fieldContext_SourceStatus_lastError(ctx, field)
+	case "directory":
+		return ec.fieldContext_SourceStatus_directory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SourceStatus", field.Name)
 }

@@ -54,6 +54,9 @@ func newEnv(t *testing.T, extra ...map[string]string) *env {
 		"CUSTGRAPH_YCM_CLIENT_SECRET": ycmsim.DemoClientSecret,
 		"CUSTGRAPH_CRM_BASE_URL":      ts.URL + "/crm", "CUSTGRAPH_CRM_LOGIN": crmsim.DemoLogin,
 		"CUSTGRAPH_CRM_PASSWORD": crmsim.DemoPassword,
+		// Off unless a test turns it on: most tests here count the live
+		// path's vendor calls, which the directory's sync would add to.
+		"CUSTGRAPH_DIRECTORY": "off", "CUSTGRAPH_DATA_DIR": t.TempDir(),
 	}
 	for _, m := range extra {
 		for k, v := range m {

@@ -54,6 +54,38 @@ type Config struct {
 	// Limits bound what one request may ask, all checked before any
 	// upstream call (CUSTGRAPH_MAX_…; 0 turns one off).
 	Limits limits.Options
+	// Directory is the synced copy of every source's customers.
+	Directory Directory
+}
+
+// Directory holds the knobs of the directory: the synced copy that serves
+// search, order, phone lookups and exact names without vendor calls.
+type Directory struct {
+	// On (CUSTGRAPH_DIRECTORY, default on); off: the fields it serves
+	// answer DIRECTORY_UNAVAILABLE and the rest works as before.
+	On bool
+	// DataDir (CUSTGRAPH_DATA_DIR) is where the copy persists between
+	// restarts (the file directory.db). Empty: "data" under the working
+	// directory, or memory only in demo mode. Unused with Redis, which
+	// then holds the copy every replica shares.
+	DataDir string
+	// Interval (CUSTGRAPH_SYNC_INTERVAL, default 30s) is how often each
+	// source is asked what changed (YCM, which cannot tell, is read in
+	// full).
+	Interval time.Duration
+	// FullInterval (CUSTGRAPH_SYNC_FULL_INTERVAL, default 24h) is how
+	// often U8 and the CRM are read in full, to see deletions.
+	FullInterval time.Duration
+	// MaxAge (CUSTGRAPH_DIRECTORY_MAX_AGE, default 10m) is how old a
+	// source's copy may be and still be served; older, it is STALE.
+	MaxAge time.Duration
+	// YCMPace (CUSTGRAPH_SYNC_YCM_PACE, default 100ms) is the least time
+	// between two sync calls to YCM, which states no quota; 0: unpaced.
+	YCMPace time.Duration
+	// LeaseTTL (CUSTGRAPH_SYNC_LEASE, default 15s) is how long a
+	// replica's hold on a source's sync lasts unrenewed: how soon another
+	// replica takes over the sync of one that died.
+	LeaseTTL time.Duration
 }
 
 // Edge holds the knobs of the client side: authentication, exposure,

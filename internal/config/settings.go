@@ -197,6 +197,15 @@ func buildTable() []section {
 			{name: "CUSTGRAPH_BREAKER_OPEN", def: "10s", bind: duration(func(c *Config) *time.Duration { return &c.Resilience.BreakerOpen }, false)},
 			{name: "CUSTGRAPH_CACHE_SIZE", def: "10000", bind: count(func(c *Config) *int { return &c.Resilience.CacheSize }, 1)},
 		}},
+		section{key: "directory", prefix: envPrefix, settings: []setting{
+			{name: "CUSTGRAPH_DIRECTORY", def: "on", bind: onOff(func(c *Config) *bool { return &c.Directory.On })},
+			{name: "CUSTGRAPH_DATA_DIR", bind: text(func(c *Config) *string { return &c.Directory.DataDir })},
+			{name: "CUSTGRAPH_SYNC_INTERVAL", def: "30s", bind: duration(func(c *Config) *time.Duration { return &c.Directory.Interval }, false)},
+			{name: "CUSTGRAPH_SYNC_FULL_INTERVAL", def: "24h", bind: duration(func(c *Config) *time.Duration { return &c.Directory.FullInterval }, false)},
+			{name: "CUSTGRAPH_DIRECTORY_MAX_AGE", def: "10m", bind: duration(func(c *Config) *time.Duration { return &c.Directory.MaxAge }, false)},
+			{name: "CUSTGRAPH_SYNC_YCM_PACE", def: "100ms", bind: duration(func(c *Config) *time.Duration { return &c.Directory.YCMPace }, true)},
+			{name: "CUSTGRAPH_SYNC_LEASE", def: "15s", bind: duration(func(c *Config) *time.Duration { return &c.Directory.LeaseTTL }, false)},
+		}},
 		// Last, as it is the longest and least often read.
 		section{prefix: envPrefix, settings: []setting{
 			{name: "CUSTGRAPH_U8_SELF_DEFINE_LABELS", bind: labels(func(c *Config) *map[int]string { return &c.SelfDefineLabels })},

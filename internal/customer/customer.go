@@ -371,10 +371,21 @@ type Edge struct {
 	src  Source
 	next int
 	done bool
+	// cursor, when set, encodes the cursor of an edge the directory
+	// served.
+	cursor func() string
+}
+
+// EdgeWith is an edge whose cursor is encoded by cursor, when asked for.
+func EdgeWith(node *Customer, cursor func() string) Edge {
+	return Edge{Node: node, cursor: cursor}
 }
 
 // Cursor is the opaque position right after this edge's record.
 func (e Edge) Cursor() string {
+	if e.cursor != nil {
+		return e.cursor()
+	}
 	if e.base == nil {
 		return ""
 	}
@@ -400,4 +411,7 @@ type SourceStatus struct {
 	Circuit string
 	// LastError is the last failure's client-safe message.
 	LastError *string
+	// Directory is the directory's copy of the source; nil when the
+	// directory is off.
+	Directory *DirectoryStatus
 }

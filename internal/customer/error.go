@@ -16,6 +16,9 @@ const (
 	CodeBadInput ErrorCode = "BAD_USER_INPUT"
 	// CodeUpstream: an upstream failed; Source and Reason say how.
 	CodeUpstream ErrorCode = "DOWNSTREAM_SERVICE_ERROR"
+	// CodeDirectory: the directory cannot answer for Source: it is off, or
+	// its copy is still SYNCING or STALE (DirectoryState says which).
+	CodeDirectory ErrorCode = "DIRECTORY_UNAVAILABLE"
 	// CodeInternal: a bug of ours. Never shown in detail to clients.
 	CodeInternal ErrorCode = "INTERNAL"
 )
@@ -50,7 +53,9 @@ type Error struct {
 	// decided (an open circuit, an outbound quota with no turn), in
 	// client-safe words; part of Message.
 	Detail string
-	Err    error
+	// DirectoryState is set for CodeDirectory: OFF, SYNCING or STALE.
+	DirectoryState string
+	Err            error
 }
 
 // ErrNotFound is matched with errors.Is by every not-found error.
@@ -152,4 +157,20 @@ func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 func IsTransient(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Transient()
+}
+
+// DirectoryUnavailable is the error for a question only the directory
+// answers, asked of a source whose copy is not serving (state OFF, SYNCING
+// or STALE).
+func DirectoryUnavailable(src Source, state string) *Error {
+	why := map[string]string{
+		DirectoryOff:     "the directory is off on this gateway (CUSTGRAPH_DIRECTORY=off)",
+		DirectorySyncing: "the directory is still reading its first full copy; try again once sources { directory { state } } is READY",
+		DirectoryStale:   "the directory's copy is older than allowed and its sync is failing; it is served again once a sync succeeds",
+	}[state]
+	if why == "" {
+		why = "the directory's copy is " + state
+	}
+	return &Error{Code: CodeDirectory, Source: src, DirectoryState: state,
+		Message: fmt.Sprintf("%s: search, order and phone lookups are served from the directory, and %s", src, why)}
 }

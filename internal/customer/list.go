@@ -22,6 +22,9 @@ type ListRequest struct {
 	First int
 	// After is the cursor of the record to resume after ("" to start).
 	After string
+	// Order, when set, orders the list across sources; the directory
+	// serves it (as it serves Filter.Search).
+	Order *Order
 }
 
 // cursor is the opaque position of a walk over several sources: for each
@@ -129,6 +132,9 @@ type chunk struct {
 func (s *Service) List(ctx context.Context, r ListRequest) (*Connection, []error) {
 	if r.First < 1 || r.First > MaxFirst {
 		return nil, []error{BadInputf("first must be 1 to %d, got %d", MaxFirst, r.First)}
+	}
+	if r.Order != nil || r.Filter.Search != "" {
+		return s.listDirectory(ctx, r)
 	}
 	sources, err := s.listSources(r.Sources)
 	if err != nil {

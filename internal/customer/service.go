@@ -31,6 +31,10 @@ type ServiceOptions struct {
 	// holds (default 100000).
 	YCMIndexRefresh time.Duration
 	YCMIndexMax     int
+	// Directory is the synced copy that answers search, order, phone
+	// lookups and (through the loaders) exact names and keys; nil when
+	// the directory is off.
+	Directory Directory
 }
 
 // Service answers customer questions across the sources: it fans out in
@@ -282,6 +286,10 @@ func (s *Service) Statuses(circuit func(Source) string) []*SourceStatus {
 		}
 		if !st.Enabled || st.Circuit == "OPEN" {
 			st.Healthy = false
+		}
+		if d := s.opts.Directory; d != nil {
+			ds := d.Status(src)
+			st.Directory = &ds
 		}
 		out = append(out, st)
 	}

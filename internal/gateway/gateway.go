@@ -16,6 +16,7 @@ import (
 
 	"custgraph/internal/config"
 	"custgraph/internal/customer"
+	"custgraph/internal/directory"
 	"custgraph/internal/redisstore"
 	"custgraph/internal/telemetry"
 )
@@ -38,6 +39,7 @@ type Gateway struct {
 	svc         *customer.Service
 	vendors     vendors
 	store       *redisstore.Store
+	dir         *directory.Directory // nil when off
 	stopTracing func(context.Context) error
 
 	stop       context.CancelFunc
@@ -84,7 +86,17 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 		return nil, err
 	}
 	tel.WatchVendors(g.vendors.telemetry(), g.store)
-	g.svc = customer.NewService(g.vendors.sources(), customer.ServiceOptions{})
+
+	// The directory: the synced copy of every source.
+	if g.dir, err = newDirectory(cfg, g.store, g.vendors, d.Log); err != nil {
+		return nil, err
+	}
+	so := customer.ServiceOptions{}
+	if g.dir != nil {
+		so.Directory = g.dir
+		tel.WatchDirectory(g.dir)
+	}
+	g.svc = customer.NewService(g.vendors.sources(), so)
 
 	// The endpoints.
 	if g.handler, err = g.router(cfg, tel, d.Log); err != nil {
@@ -98,6 +110,9 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 		g.background.Go(func() { g.store.Run(bg) })
 	}
 	g.background.Go(func() { g.svc.Run(bg) })
+	if g.dir != nil {
+		g.background.Go(func() { g.dir.Run(bg) })
+	}
 	ok = true
 	return g, nil
 }
@@ -122,6 +137,11 @@ func (g *Gateway) Close() error {
 		defer cancel()
 		if e := g.stopTracing(ctx); e != nil {
 			err = fmt.Errorf("traces: %w", e)
+		}
+	}
+	if g.dir != nil {
+		if e := g.dir.Close(); e != nil && err == nil {
+			err = fmt.Errorf("directory: %w", e)
 		}
 	}
 	if g.store != nil {

@@ -87,7 +87,7 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 		// another's answer counts).
 		chain = append(chain, inflight.Middleware(sharingKey, tel))
 	}
-	chain = append(chain, loader.Middleware(g.svc, loader.Options{Known: known{g.vendors, g.svc}}))
+	chain = append(chain, loader.Middleware(g.svc, loader.Options{Known: known{g.vendors, g.svc, g.dir}}))
 	r.With(chain...).Handle("/graphql", gql)
 	if !tel.Tracing() {
 		// otelhttp with no exporter still wrapped every request and its
@@ -140,18 +140,32 @@ type sourceReport struct {
 	Healthy   bool   `json:"healthy"`
 	Circuit   string `json:"circuit"`
 	LastError string `json:"lastError,omitempty"`
+	// Directory is the directory's copy of the source (absent when the
+	// directory is off).
+	Directory *directoryReport `json:"directory,omitempty"`
 }
 
-// readiness reports each source and Redis. The gateway is ready while it
-// serves: a failing vendor degrades answers (partial results) and a
-// failing Redis sends it to local state, but neither must take the gateway
-// out of a load balancer's rotation.
+type directoryReport struct {
+	State        string     `json:"state"`
+	Records      int        `json:"records"`
+	LastSyncedAt *time.Time `json:"lastSyncedAt,omitempty"`
+	LagSeconds   *float64   `json:"lagSeconds,omitempty"`
+}
+
+// readiness reports each source (with its directory copy) and Redis. The
+// gateway is ready while it serves: a failing vendor degrades answers
+// (partial results), a failing Redis sends it to local state, and a
+// directory still syncing answers its own fields with a clear error, but
+// none of them must take the gateway out of a load balancer's rotation.
 func (g *Gateway) readiness() readyReport {
 	rep := readyReport{Status: "ok", Redis: g.store.Status()}
 	for _, st := range g.Statuses() {
 		sr := sourceReport{Source: string(st.Source), Enabled: st.Enabled, Healthy: st.Healthy, Circuit: st.Circuit}
 		if st.LastError != nil {
 			sr.LastError = *st.LastError
+		}
+		if ds := st.Directory; ds != nil && st.Enabled {
+			sr.Directory = &directoryReport{State: ds.State, Records: ds.Records, LastSyncedAt: ds.LastSyncedAt, LagSeconds: ds.LagSeconds}
 		}
 		rep.Sources = append(rep.Sources, sr)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"custgraph/internal/config"
 	"custgraph/internal/customer"
+	"custgraph/internal/directory"
 	"custgraph/internal/guard"
 	"custgraph/internal/httpx"
 	crmclient "custgraph/internal/provider/crm"
@@ -146,10 +147,17 @@ func (v vendors) circuit(src customer.Source) string {
 type known struct {
 	v   vendors
 	svc *customer.Service
+	dir *directory.Directory // nil when off
 }
 
-// Record implements loader.Known.
+// Record implements loader.Known: the directory's fresh copy first, then
+// the guard's cache.
 func (k known) Record(src customer.Source, key string) (*customer.Customer, bool) {
+	if k.dir != nil {
+		if c, ok := k.dir.Record(src, key); ok {
+			return c, true
+		}
+	}
 	if g := k.v.guard(src); g != nil {
 		return g.PeekGet(key)
 	}
@@ -159,6 +167,11 @@ func (k known) Record(src customer.Source, key string) (*customer.Customer, bool
 // Named implements loader.Known: YCM has no search, so its names are the
 // service's index; the others' are their guards' caches.
 func (k known) Named(src customer.Source, name string) ([]*customer.Customer, bool) {
+	if k.dir != nil {
+		if cs, ok := k.dir.Named(src, name); ok {
+			return cs, true
+		}
+	}
 	if src == customer.YCM {
 		return k.svc.PeekName(src, name)
 	}

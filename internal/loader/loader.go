@@ -274,3 +274,18 @@ func (l *Loaders) names(ctx context.Context, name string, sources []customer.Sou
 	}
 	return out, errs
 }
+
+// Remark is c's remark. A CRM record the directory served lacks it (the
+// CRM's list pages carry no note), so it is read from the CRM by key,
+// batched with every other key of the response, and only when a client
+// selects it.
+func (l *Loaders) Remark(ctx context.Context, c *customer.Customer) (*string, error) {
+	if c.Source != customer.CRM || c.SyncedAt == nil {
+		return c.Remark, nil
+	}
+	live, err := l.keyLoader(c.Source).Load(ctx, c.SourceID)()
+	if err != nil || live == nil {
+		return nil, err
+	}
+	return live.Remark, nil
+}
