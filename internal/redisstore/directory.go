@@ -39,9 +39,9 @@ func (k dirKeys) records(src customer.Source) string {
 	return k.base + "records:" + string(src)
 }
 func (k dirKeys) lease(src customer.Source) string { return k.base + "lease:" + string(src) }
-func (k dirKeys) states() string                    { return k.base + "states" }
-func (k dirKeys) stream() string                    { return k.base + "changes" }
-func (k dirKeys) seq() string                       { return k.base + "seq" }
+func (k dirKeys) states() string                   { return k.base + "states" }
+func (k dirKeys) stream() string                   { return k.base + "changes" }
+func (k dirKeys) seq() string                      { return k.base + "seq" }
 
 // NewDirectory returns the shared directory store on store.
 func NewDirectory(store *Store) *Directory {
