@@ -20,6 +20,11 @@ type Limiter interface {
 	// *ExceededError at once. When ctx ends while waiting, or a channel
 	// given with AbandonOn closes, the booking is given back and ctx's
 	// error (or ErrAbandoned) returned.
+	//
+	// Under a Background context the call takes only a turn live calls
+	// can spare (see Background): it waits for one as long as ctx
+	// allows, maxWait aside, and fails with an *ExceededError only when
+	// ctx's deadline comes before one could.
 	Take(ctx context.Context, maxWait time.Duration) (*Turn, error)
 }
 
@@ -129,6 +134,9 @@ type Window struct {
 	// counts arrivals.
 	lag *Lag
 	now func() time.Time
+	// sleep is how a background Take waits before it looks again
+	// (Pause); tests move their clock instead.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu sync.Mutex
 	// turns are the booked call times, ascending; those older than the
@@ -145,7 +153,7 @@ func NewWindow(r Rate, now func() time.Time) *Window {
 	if now == nil {
 		now = time.Now
 	}
-	return &Window{rate: r, lag: NewLag(r.Per), now: now}
+	return &Window{rate: r, lag: NewLag(r.Per), now: now, sleep: Pause}
 }
 
 // Rate returns the quota the Window keeps.
@@ -157,10 +165,14 @@ func (w *Window) Span() time.Duration { return w.rate.Per + w.lag.Slack() }
 // Lag returns what the Window learns of its calls' lateness.
 func (w *Window) Lag() *Lag { return w.lag }
 
-// Take implements Limiter.
+// Take implements Limiter. Under a Background context it leaves live
+// calls their turns (see Background) and ignores maxWait.
 func (w *Window) Take(ctx context.Context, maxWait time.Duration) (*Turn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if IsBackground(ctx) {
+		return w.takeBackground(ctx)
 	}
 	now := w.now()
 	at, ok := w.book(now, Limit(ctx, now, maxWait, w.lag.Need()))
@@ -216,14 +228,7 @@ func (w *Window) book(now time.Time, limit time.Duration) (time.Time, bool) {
 	span := w.Span()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	// Dropped are only turns no span can reach any more, whatever slack
-	// the Lag sets later.
-	cut := now.Add(-(w.rate.Per + MaxSlack(w.rate.Per)))
-	i := 0
-	for i < len(w.turns) && !w.turns[i].After(cut) {
-		i++
-	}
-	w.turns = append(w.turns[:0], w.turns[i:]...)
+	w.drop(now)
 	// The new turn comes after every booked one (so turns stay in
 	// order; it only costs a wait after a waiter gave its turn back) and
 	// a whole span after the N-th last, so no span holds N+1 calls.
@@ -239,6 +244,17 @@ func (w *Window) book(now time.Time, limit time.Duration) (time.Time, bool) {
 	}
 	w.turns = append(w.turns, turn)
 	return turn, true
+}
+
+// drop forgets the turns no span can reach any more, whatever slack the
+// Lag sets later. w.mu is held.
+func (w *Window) drop(now time.Time) {
+	cut := now.Add(-(w.rate.Per + MaxSlack(w.rate.Per)))
+	i := 0
+	for i < len(w.turns) && !w.turns[i].After(cut) {
+		i++
+	}
+	w.turns = append(w.turns[:0], w.turns[i:]...)
 }
 
 // Fill books the whole quota now, as if N calls had just been made: the
