@@ -39,6 +39,36 @@ redis.call('PEXPIRE', KEYS[1], turn - now + keep + 1000)
 return {1, turn - now, turn}
 `)
 
+// backgroundScript books a turn for a background call at Redis's now, when
+// live calls can spare it (quota.BackgroundWait): no turn is booked after
+// now (nobody queued) and, with it, the span ending now holds at most
+// N − reserve turns. Otherwise it books nothing and says how long until it
+// may. ARGV: span ms, N, reserve, member, keep ms.
+// Returns {booked (0|1), wait ms, turn ms}.
+var backgroundScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local span, n, reserve, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - keep)
+local count = redis.call('ZCARD', KEYS[1])
+local at = now
+if count > 0 then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  at = math.max(at, tonumber(last[2]))
+  local k = n - reserve
+  if count >= k then
+    local kth = redis.call('ZRANGE', KEYS[1], count - k, count - k, 'WITHSCORES')
+    at = math.max(at, tonumber(kth[2]) + span)
+  end
+end
+if at > now then
+  return {0, at - now, 0}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], keep + 1000)
+return {1, 0, now}
+`)
+
 // fillScript books the whole quota as quota.Window.FillUntil does: N turns
 // at the later of now, the last booked turn and until − period.
 // ARGV: N, until − period as ms from now (may be negative), member
@@ -66,8 +96,8 @@ type Limiter struct {
 	// lag is local's: what this replica learns of its calls' lateness
 	// sets the slack whether the quota is shared or kept alone.
 	lag *quota.Lag
-	// alone is set while this replica keeps its share by itself.
-	alone atomic.Bool
+	// isAlone is set while this replica keeps its share by itself.
+	isAlone atomic.Bool
 }
 
 var _ quota.Limiter = (*Limiter)(nil)
@@ -93,6 +123,9 @@ func (l *Limiter) Take(ctx context.Context, maxWait time.Duration) (*quota.Turn,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if quota.IsBackground(ctx) {
+		return l.takeBackground(ctx, maxWait)
+	}
 	limit := quota.Limit(ctx, time.Now(), maxWait, l.lag.Need())
 	member := l.store.token()
 	span := l.rate.Per + l.lag.Slack()
@@ -108,22 +141,32 @@ func (l *Limiter) Take(ctx context.Context, maxWait time.Duration) (*quota.Turn,
 	// may have come up to that much before the wait below ends.
 	rtt := time.Since(sent)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		// Redis unreachable: this replica's share, alone. The others
-		// may have spent the whole current window, so the share starts
-		// a window later.
-		if l.alone.CompareAndSwap(false, true) {
-			l.local.Fill()
-		}
-		return l.local.Take(ctx, maxWait)
+		return l.alone(ctx, maxWait)
 	}
-	l.alone.Store(false)
+	l.isAlone.Store(false)
 	wait := time.Duration(res[1]) * time.Millisecond
 	if res[0] == 0 {
 		return nil, &quota.ExceededError{Rate: l.rate, Wait: wait}
 	}
+	return l.turn(ctx, member, wait, time.UnixMilli(res[2]), rtt)
+}
+
+// alone takes a turn of this replica's share when Redis did not answer
+// (after ctx's own end, ctx's error). The others may have spent the whole
+// current window, so the share starts a window later. A background call
+// keeps its rule on the share (quota.Window's).
+func (l *Limiter) alone(ctx context.Context, maxWait time.Duration) (*quota.Turn, error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if l.isAlone.CompareAndSwap(false, true) {
+		l.local.Fill()
+	}
+	return l.local.Take(ctx, maxWait)
+}
+
+// turn waits for a turn Redis booked for member, wait away, and returns it.
+func (l *Limiter) turn(ctx context.Context, member string, wait time.Duration, at time.Time, rtt time.Duration) (*quota.Turn, error) {
 	giveBack := func() {
 		// Give the turn back; best effort, on a context of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.store.timeout)
@@ -135,7 +178,43 @@ func (l *Limiter) Take(ctx context.Context, maxWait time.Duration) (*quota.Turn,
 	if err := quota.AwaitTurn(ctx, wait, giveBack); err != nil {
 		return nil, err
 	}
-	return quota.NewTurn(time.UnixMilli(res[2]), rtt, l.lag, giveBack, func(after time.Duration) { l.fill(ctx, after) }), nil
+	return quota.NewTurn(at, rtt, l.lag, giveBack, func(after time.Duration) { l.fill(ctx, after) }), nil
+}
+
+// takeBackground is Take under a quota.Background context: the turn is
+// booked at once by backgroundScript when every replica's live calls can
+// spare it; otherwise it waits as long as Redis said, and asks again, for
+// as long as ctx allows (maxWait aside; it matters only to the fallback's
+// live rule, which a background call does not use).
+func (l *Limiter) takeBackground(ctx context.Context, maxWait time.Duration) (*quota.Turn, error) {
+	reserve := quota.Reserve(l.rate)
+	for {
+		member := l.store.token()
+		span := l.rate.Per + l.lag.Slack()
+		var res []int64
+		sent := time.Now()
+		err := l.store.do(ctx, func(ctx context.Context, rdb *redis.Client) error {
+			var err error
+			res, err = backgroundScript.Run(ctx, rdb, []string{l.key}, span.Milliseconds(), l.rate.N,
+				reserve, member, l.keep().Milliseconds()).Int64Slice()
+			return err
+		})
+		rtt := time.Since(sent)
+		if err != nil {
+			return l.alone(ctx, maxWait)
+		}
+		l.isAlone.Store(false)
+		if res[0] == 1 {
+			return l.turn(ctx, member, 0, time.UnixMilli(res[2]), rtt)
+		}
+		wait := time.Duration(res[1]) * time.Millisecond
+		if err := quota.BackgroundTooLate(ctx, time.Now(), wait, l.lag.Need(), l.rate); err != nil {
+			return nil, err
+		}
+		if err := quota.Pause(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // fill books the whole shared quota after a vendor's refusal, so that every
