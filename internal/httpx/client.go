@@ -143,6 +143,12 @@ func (c *cancelOnClose) Close() error {
 //     within the request's deadline (MaxWait bounds only a call's first
 //     wait; at most maxRefusals times); when no turn comes in time, the
 //     answer is the gateway's own RATE_LIMITED.
+//   - A call under quota.Background (the directory's sync) takes only turns
+//     live calls can spare: the limiter reads the mark from the request's
+//     context, which every layer here keeps (a clone, WithContext of a
+//     derived context), and lets it wait beyond MaxWait, as long as its
+//     context allows; its calls made again after a refusal are background
+//     too.
 type paced struct {
 	next      http.RoundTripper
 	src       customer.Source
@@ -198,7 +204,9 @@ const maxRefusals = 3
 func (p *paced) take(req *http.Request, maxWait time.Duration) (*quota.Turn, error) {
 	start := time.Now()
 	turn, err := p.limiter.Take(req.Context(), maxWait)
-	if p.obs != nil {
+	// The wait metric is what live requests pay for the quota; the sync's
+	// waits (up to a span, by design) would drown it.
+	if p.obs != nil && !quota.IsBackground(req.Context()) {
 		p.obs.QuotaWait(p.src, time.Since(start), errors.Is(err, quota.ErrExceeded))
 	}
 	if err == nil {
