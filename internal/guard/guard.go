@@ -248,7 +248,11 @@ func (g *Guard) run(ctx context.Context, fn func(context.Context) (any, error)) 
 // retry calls fn, and again after a jittered backoff while it fails as
 // retryable: within Retries, the retry budget of the request (its time;
 // see WithRetryBudget) and of the vendor (its share of calls), ctx, and
-// while the circuit stays closed.
+// while the circuit stays closed. Every attempt runs under a context made
+// from ctx, so a background call's retries take background quota turns
+// too (quota.Background); one whose turn cannot come within the retry's
+// time ends as ErrExceeded like a live one, answered with the failure
+// that asked for it.
 func (g *Guard) retry(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
 	g.budget.deposit()
 	window := retryWindowOf(ctx, g.o.RetryBudget)
@@ -305,6 +309,18 @@ type retryWindowKey struct{}
 // between them (see Options.RetryBudget).
 func WithRetryBudget(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, retryWindowKey{}, &retryWindow{budget: d})
+}
+
+// flightKey is key for coalescing a call made under ctx. Background calls
+// (quota.Background) fly apart from live ones: a flight runs on its first
+// caller's context, and so at its priority, and a live caller joining a
+// background call would wait for the quota turns live calls leave the
+// sync.
+func flightKey(ctx context.Context, key string) string {
+	if quota.IsBackground(ctx) {
+		return "background " + key
+	}
+	return key
 }
 
 // retryWindowOf returns ctx's retry window, or a new one of d for a call

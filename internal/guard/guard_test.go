@@ -35,6 +35,7 @@ type fake struct {
 	always  error         // outcome once the script is spent
 	gate    chan struct{} // when set, calls wait for it to close
 	listIDs []string      // the records a List page brings
+	bg      []bool        // each call's quota.IsBackground, in order
 }
 
 func newFake(src customer.Source) *fake {
@@ -62,6 +63,7 @@ func (f *fake) setGate(g chan struct{}) {
 func (f *fake) call(ctx context.Context, op, key string) error {
 	f.mu.Lock()
 	err, gate := f.always, f.gate
+	f.bg = append(f.bg, quota.IsBackground(ctx))
 	if len(f.script) > 0 {
 		err, f.script = f.script[0], f.script[1:]
 	}

@@ -151,7 +151,7 @@ func peek[V any](g *Guard, c *cache[V], key string) (V, bool) {
 // the same time share one call, and (where the vendor allows) the records
 // a page brings fill the cache by key.
 func (g *Guard) list(ctx context.Context, q customer.ListQuery, fetch func(context.Context, customer.ListQuery) (*customer.Page, error)) (*customer.Page, error) {
-	v, err, shared := g.flights.do(ctx, listKey(q), func(ctx context.Context) (any, error) {
+	v, err, shared := g.flights.do(ctx, flightKey(ctx, listKey(q)), func(ctx context.Context) (any, error) {
 		v, err := g.run(ctx, func(ctx context.Context) (any, error) { return fetch(ctx, q) })
 		if err == nil {
 			// Once per vendor answer, not once per caller sharing it.
@@ -169,13 +169,18 @@ func (g *Guard) list(ctx context.Context, q customer.ListQuery, fetch func(conte
 }
 
 // listKey identifies a page question, written out field by field rather
-// than with %+v, which walks the struct by reflection on every call.
+// than with %+v, which walks the struct by reflection on every call. Every
+// field a vendor is asked is in it, the directory's change filters
+// included, so that different questions never share a flight; Filter.Search
+// is not, since no vendor is asked it (the directory answers it), and
+// questions that differ only in it get the same vendor answer.
 func listKey(q customer.ListQuery) string {
 	since := ""
 	if t := q.Filter.UpdatedSince; t != nil {
 		since = strconv.FormatInt(t.UnixNano(), 10)
 	}
-	return fmt.Sprintf("list %d/%d %q %q %q %s", q.Page, q.PageSize, q.Filter.Name, q.Filter.CodeFrom, q.Filter.CodeTo, since)
+	return fmt.Sprintf("list %d/%d %q %q %q %s %q %t", q.Page, q.PageSize, q.Filter.Name, q.Filter.CodeFrom, q.Filter.CodeTo, since,
+		q.TimestampFrom, q.NewestFirst)
 }
 
 // remember caches records by key as a lookup by key would have, when the
@@ -204,7 +209,7 @@ func cached[V any](ctx context.Context, g *Guard, c *cache[V], op, key string, f
 	if c != nil {
 		g.misses.Add(1)
 	}
-	v, err, shared := g.flights.do(ctx, op+" "+key, func(ctx context.Context) (any, error) {
+	v, err, shared := g.flights.do(ctx, flightKey(ctx, op+" "+key), func(ctx context.Context) (any, error) {
 		return g.run(ctx, func(ctx context.Context) (any, error) { return fn(ctx) })
 	})
 	if shared {
