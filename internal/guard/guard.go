@@ -311,11 +311,29 @@ func WithRetryBudget(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, retryWindowKey{}, &retryWindow{budget: d})
 }
 
+type freshKey struct{}
+
+// Fresh returns ctx under which lookups by key, by name and of contacts
+// skip the cache (this process's and the remote one) and ask the vendor,
+// through the breaker, retries and coalescing as any call, and then cache
+// the answer, "not found" included. The directory uses it to confirm that
+// a record missing from a full pass is really gone: a cached record would
+// only repeat what the pass may have outdated.
+func Fresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshKey{}, true)
+}
+
+func isFresh(ctx context.Context) bool {
+	f, _ := ctx.Value(freshKey{}).(bool)
+	return f
+}
+
 // flightKey is key for coalescing a call made under ctx. Background calls
 // (quota.Background) fly apart from live ones: a flight runs on its first
 // caller's context, and so at its priority, and a live caller joining a
 // background call would wait for the quota turns live calls leave the
-// sync.
+// sync. A fresh lookup may join a call in flight: its answer comes from
+// the vendor too.
 func flightKey(ctx context.Context, key string) string {
 	if quota.IsBackground(ctx) {
 		return "background " + key

@@ -200,14 +200,17 @@ func (g *Guard) remember(ctx context.Context, cs []*customer.Customer) {
 
 // cached answers from c when it can, else makes one coalesced, protected
 // call and caches its answer: a value, or "not found". Failures are never
-// cached.
+// cached. Under Fresh the cache is not asked (nor counted as a miss), and
+// the answer replaces what it held.
 func cached[V any](ctx context.Context, g *Guard, c *cache[V], op, key string, fn func(context.Context) (V, error)) (V, error) {
-	if e, ok := c.get(ctx, key); ok {
-		g.hits.Add(1)
-		return e.v, e.err
-	}
-	if c != nil {
-		g.misses.Add(1)
+	if !isFresh(ctx) {
+		if e, ok := c.get(ctx, key); ok {
+			g.hits.Add(1)
+			return e.v, e.err
+		}
+		if c != nil {
+			g.misses.Add(1)
+		}
 	}
 	v, err, shared := g.flights.do(ctx, flightKey(ctx, op+" "+key), func(ctx context.Context) (any, error) {
 		return g.run(ctx, func(ctx context.Context) (any, error) { return fn(ctx) })
