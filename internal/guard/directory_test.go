@@ -61,7 +61,7 @@ func TestListKeyHoldsEveryQuestion(t *testing.T) {
 func TestListKeyHoldsTheChangeFilters(t *testing.T) {
 	base := customer.ListQuery{Page: 1, PageSize: 50}
 	since, newest := base, base
-	since.TimestampFrom = "0x00000000000A1B2C"
+	since.TimestampFrom = "1048593"
 	newest.NewestFirst = true
 	keys := map[string]bool{listKey(base): true, listKey(since): true, listKey(newest): true}
 	if len(keys) != 3 {

@@ -159,6 +159,10 @@ func (c *Client) List(ctx context.Context, q customer.ListQuery) (*customer.Page
 	if t := q.Filter.UpdatedSince; t != nil {
 		set("ModifyDate_begin", t.In(customer.Shanghai).Format(dateLayout))
 	}
+	// The directory's incremental sync: U8's timestamp (rowversion) grows
+	// with every change, so it finds changes to the second where
+	// ModifyDate only has the day. Sent as U8 wrote it.
+	set("timestamp_begin", q.TimestampFrom)
 	var ans batchAnswer
 	err := c.do(ctx, "/api/customer/batch_get", params, &ans)
 	if errors.Is(err, errNoMatch) { // U8's way of saying "no rows"

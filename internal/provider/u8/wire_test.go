@@ -279,10 +279,17 @@ func TestWireList(t *testing.T) {
 			url.Values{"page_index": {"1"}, "rows_per_page": {"20"}, "code_begin": {"00000001"}, "code_end": {"00000099"}}},
 		{"modified since, as a Beijing date", customer.ListQuery{Filter: customer.Filter{UpdatedSince: &since}},
 			url.Values{"page_index": {"1"}, "rows_per_page": {"20"}, "ModifyDate_begin": {"2019-12-31"}}},
-		{"every filter", customer.ListQuery{Page: 2, PageSize: 50, Filter: customer.Filter{
+		// The directory's incremental sync: U8's timestamp (a decimal
+		// rowversion) as U8 wrote it, beside any filter.
+		{"changed since a timestamp", customer.ListQuery{TimestampFrom: "1048593"},
+			url.Values{"page_index": {"1"}, "rows_per_page": {"20"}, "timestamp_begin": {"1048593"}}},
+		{"every filter", customer.ListQuery{Page: 2, PageSize: 50, TimestampFrom: "1234567", Filter: customer.Filter{
 			Name: "天华", CodeFrom: "0001", CodeTo: "0999", UpdatedSince: &since}},
 			url.Values{"page_index": {"2"}, "rows_per_page": {"50"}, "name": {"天华"},
-				"code_begin": {"0001"}, "code_end": {"0999"}, "ModifyDate_begin": {"2019-12-31"}}},
+				"code_begin": {"0001"}, "code_end": {"0999"}, "ModifyDate_begin": {"2019-12-31"}, "timestamp_begin": {"1234567"}}},
+		// Search is the directory's own; NewestFirst is the CRM's.
+		{"others' questions are not sent", customer.ListQuery{NewestFirst: true, Filter: customer.Filter{Search: "138"}},
+			url.Values{"page_index": {"1"}, "rows_per_page": {"20"}}},
 	}
 	answer := readSeed(t, "seed_batch_get.json")
 	for _, tt := range tests {
