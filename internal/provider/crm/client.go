@@ -169,6 +169,13 @@ func (c *Client) List(ctx context.Context, q customer.ListQuery) (*customer.Page
 	if kw := strings.TrimSpace(q.Filter.Name); kw != "" {
 		v.Set("query", kw)
 	}
+	// The directory's incremental sync: the CRM has no updated_at filter,
+	// so the sync reads the most recently changed first and stops at the
+	// first record it already holds. Otherwise the CRM's default order.
+	if q.NewestFirst {
+		v.Set("sort", "updated_at")
+		v.Set("order", "desc")
+	}
 	var d listData
 	if err := c.do(ctx, "/api/v2/customers", v, &d); err != nil {
 		return nil, err

@@ -302,6 +302,15 @@ func TestWireList(t *testing.T) {
 		// default order applies.
 		{"other filters stay with the caller", customer.ListQuery{Filter: customer.Filter{CodeFrom: "1", CodeTo: "9", UpdatedSince: &since}},
 			url.Values{"page": {"1"}, "per_page": {"15"}}},
+		// The directory's incremental sync: the most recently changed
+		// first (the list document's sort and order).
+		{"newest first", customer.ListQuery{Page: 2, PageSize: 100, NewestFirst: true},
+			url.Values{"page": {"2"}, "per_page": {"100"}, "sort": {"updated_at"}, "order": {"desc"}}},
+		{"newest first with a keyword", customer.ListQuery{NewestFirst: true, Filter: customer.Filter{Name: "经理1"}},
+			url.Values{"page": {"1"}, "per_page": {"15"}, "query": {"经理1"}, "sort": {"updated_at"}, "order": {"desc"}}},
+		// TimestampFrom is U8's, Search the directory's own.
+		{"others' questions are not sent", customer.ListQuery{TimestampFrom: "123", Filter: customer.Filter{Search: "138"}},
+			url.Values{"page": {"1"}, "per_page": {"15"}}},
 	}
 	item := seedItem(t)
 	for _, tt := range tests {
