@@ -47,12 +47,12 @@ func Reserve(r Rate) int {
 	return min(max(1, r.N/10), r.N-1)
 }
 
-// BackgroundWait reports when a background call may book a turn at now:
+// backgroundWait reports when a background call may book a turn at now:
 // turns are the booked turns, ascending; span the window's span. A wait of
 // zero or less means now. The rule is the one above: after every booked
 // turn (nobody queued) and a span after the (N−Reserve)-th last, so that
 // the span ending now holds at most N−Reserve calls with the new one.
-func BackgroundWait(turns []time.Time, now time.Time, r Rate, span time.Duration) time.Duration {
+func backgroundWait(turns []time.Time, now time.Time, r Rate, span time.Duration) time.Duration {
 	n := len(turns)
 	if n == 0 {
 		return 0
@@ -65,14 +65,14 @@ func BackgroundWait(turns []time.Time, now time.Time, r Rate, span time.Duration
 }
 
 // bookBackground books a turn at now when a background call may take it
-// (BackgroundWait); else it books nothing and returns how long until it
+// (backgroundWait); else it books nothing and returns how long until it
 // may.
 func (w *Window) bookBackground(now time.Time) (time.Duration, bool) {
 	span := w.Span()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.drop(now)
-	if wait := BackgroundWait(w.turns, now, w.rate, span); wait > 0 {
+	if wait := backgroundWait(w.turns, now, w.rate, span); wait > 0 {
 		return wait, false
 	}
 	w.turns = append(w.turns, now)

@@ -40,10 +40,10 @@ return {1, turn - now, turn}
 `)
 
 // backgroundScript books a turn for a background call at Redis's now, when
-// live calls can spare it (quota.BackgroundWait): no turn is booked after
-// now (nobody queued) and, with it, the span ending now holds at most
-// N − reserve turns. Otherwise it books nothing and says how long until it
-// may. ARGV: span ms, N, reserve, member, keep ms.
+// live calls can spare it (quota.Window's rule, see quota.Background): no
+// turn is booked after now (nobody queued) and, with it, the span ending
+// now holds at most N − reserve turns. Otherwise it books nothing and says
+// how long until it may. ARGV: span ms, N, reserve, member, keep ms.
 // Returns {booked (0|1), wait ms, turn ms}.
 var backgroundScript = redis.NewScript(`
 local t = redis.call('TIME')
