@@ -37,6 +37,10 @@ type QueryResolver interface {
 	CustomersByPhone(ctx context.Context, number string, sources []customer.Source) ([]*customer.Customer, error)
 }
 
+type CustomerFilterResolver interface {
+	Search(ctx context.Context, obj *customer.Filter, data *string) error
+}
+
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
@@ -1750,11 +1754,13 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 			it.UpdatedSince = data
 		case "search":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
-			data, err := ec.unmarshalOString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Search = data
+			if err = ec.Resolvers.CustomerFilter().Search(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil

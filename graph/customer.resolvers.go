@@ -53,7 +53,10 @@ func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) CustomerFilter() CustomerFilterResolver { return &customerFilterResolver{r} }
+
 type (
-	customerResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	customerResolver       struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
+	customerFilterResolver struct{ *Resolver }
 )

@@ -14,3 +14,7 @@ func (r *queryResolver) CustomersByPhone(ctx context.Context, number string, sou
 	v, errs := r.Service.ByPhone(ctx, number, sources)
 	return partial(ctx, v, errs)
 }
+
+func (r *customerFilterResolver) Search(ctx context.Context, obj *customer.Filter, data *string) error {
+	return searchOf(obj, data)
+}

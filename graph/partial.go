@@ -55,6 +55,19 @@ func orderOf(o *model.CustomerOrder) *customer.Order {
 	return &customer.Order{Field: o.Field, Desc: o.Direction != nil && *o.Direction == model.OrderDirectionDesc}
 }
 
+// searchOf sets a filter's search. Given, it must hold a character other
+// than spaces: an empty search is a client's mistake, not "no search".
+func searchOf(f *customer.Filter, s *string) error {
+	if s == nil {
+		return nil
+	}
+	if customer.NormalizeText(*s) == "" {
+		return customer.BadInputf("filter.search must hold at least one character other than spaces; leave it out for no search")
+	}
+	f.Search = *s
+	return nil
+}
+
 func filterOf(f *customer.Filter) customer.Filter {
 	if f == nil {
 		return customer.Filter{}

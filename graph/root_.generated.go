@@ -28,6 +28,7 @@ type ResolverRoot interface {
 	Entity() EntityResolver
 	Query() QueryResolver
 	U8Customer() U8CustomerResolver
+	CustomerFilter() CustomerFilterResolver
 }
 
 type DirectiveRoot struct {

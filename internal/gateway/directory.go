@@ -7,6 +7,8 @@ import (
 	"custgraph/internal/config"
 	"custgraph/internal/customer"
 	"custgraph/internal/directory"
+	"custgraph/internal/guard"
+	"custgraph/internal/quota"
 	"custgraph/internal/redisstore"
 )
 
@@ -26,7 +28,11 @@ func newDirectory(cfg *config.Config, store *redisstore.Store, v vendors, log *s
 		MaxAge:       c.MaxAge,
 		Pace:         map[customer.Source]time.Duration{customer.YCM: c.YCMPace},
 		LeaseTTL:     c.LeaseTTL,
-		Log:          log.With("component", "directory"),
+		// The sync takes only the quota turns live calls leave, and
+		// confirms a deletion with the vendor itself, past the caches.
+		Background: quota.Background,
+		Fresh:      guard.Fresh,
+		Log:        log.With("component", "directory"),
 	}
 	if v.u8 != nil {
 		o.Vendors[customer.U8] = v.u8
