@@ -109,6 +109,10 @@ func gatewayEnv(s *simServer, extra map[string]string) map[string]string {
 		"CUSTGRAPH_YCM_CLIENT_SECRET": ycmsim.DemoClientSecret,
 		"CUSTGRAPH_CRM_BASE_URL":      s.url() + "/crm", "CUSTGRAPH_CRM_LOGIN": crmsim.DemoLogin,
 		"CUSTGRAPH_CRM_PASSWORD": crmsim.DemoPassword,
+		// Off unless a test turns it on (with a data directory of its
+		// own): the directory's sync would add to the calls most tests
+		// here count.
+		"CUSTGRAPH_DIRECTORY": "off",
 	}
 	for k, v := range extra {
 		env[k] = v

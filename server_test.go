@@ -69,28 +69,52 @@ func (s *syncBuffer) String() string {
 // the address it reported once /healthz answers.
 func start(t *testing.T, env map[string]string, args ...string) (addr string, logs *syncBuffer) {
 	t.Helper()
+	r := startRun(t, env, args...)
+	return r.addr, r.logs
+}
+
+// running is a `custgraph` started in process by startRun.
+type running struct {
+	addr string
+	logs *syncBuffer
+	// stop ends it (as SIGTERM would) and waits; it is also called when
+	// the test ends.
+	stop func()
+}
+
+// startRun runs `custgraph args…` (serve when none) on port 0 until stop
+// or the end of the test.
+func startRun(t *testing.T, env map[string]string, args ...string) *running {
+	t.Helper()
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
 	if env == nil {
 		env = map[string]string{}
 	}
 	env["CUSTGRAPH_ADDR"] = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"custgraph"}, args...), environ(env), logs, logs)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run returned %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("run returned %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Error("run did not stop after its context ended")
 			}
-		case <-time.After(20 * time.Second):
-			t.Error("run did not stop after its context ended")
-		}
-	})
-	addr = addrOf(t, logs, done)
+		})
+	}
+	t.Cleanup(stop)
+	addr := addrOf(t, logs, done)
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatalf("GET /healthz: %v\n%s", err, logs)
@@ -99,7 +123,7 @@ func start(t *testing.T, env map[string]string, args ...string) (addr string, lo
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /healthz: %d\n%s", resp.StatusCode, logs)
 	}
-	return addr, logs
+	return &running{addr: addr, logs: logs, stop: stop}
 }
 
 func TestRunServesDemoMode(t *testing.T) {

@@ -129,3 +129,10 @@ func (x *nameIndex) lookup(name string) []*Customer {
 	defer x.mu.RUnlock()
 	return x.byName[name]
 }
+
+// isBuilt reports whether the index was built at least once.
+func (x *nameIndex) isBuilt() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return !x.built.IsZero()
+}

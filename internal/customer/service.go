@@ -79,7 +79,10 @@ func NewService(src Sources, o ServiceOptions) *Service {
 }
 
 // Run keeps the service's background work going until ctx ends: it builds
-// the YCM name index at once and rebuilds it every YCMIndexRefresh.
+// the YCM name index at once and rebuilds it every YCMIndexRefresh. With a
+// directory, whose copy of YCM answers names, the index is only the
+// fallback while that copy is not serving: it is built when a name is
+// asked then, and rebuilt only while the copy is still not serving.
 func (s *Service) Run(ctx context.Context) {
 	if s.ycmName == nil {
 		return
@@ -87,7 +90,9 @@ func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.opts.YCMIndexRefresh)
 	defer t.Stop()
 	for {
-		s.ycmName.rebuild(ctx)
+		if d := s.opts.Directory; d == nil || !d.Status(YCM).Serving() && s.ycmName.isBuilt() {
+			s.ycmName.rebuild(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"custgraph/internal/quota"
+	"custgraph/internal/redistest"
+	"custgraph/internal/sim"
+)
+
+// directoryState is each source's directory state as `sources` shows it.
+func directoryState(t *testing.T, addr string) map[string]string {
+	t.Helper()
+	resp := ask(t, addr, `{ sources { source directory { state records } } }`, nil)
+	var d struct {
+		Sources []struct {
+			Source    string
+			Directory *struct{ State string }
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, s := range d.Sources {
+		if s.Directory != nil {
+			out[s.Source] = s.Directory.State
+		}
+	}
+	return out
+}
+
+// waitDirectoryReady waits (up to limit) until every source's copy at addr
+// is READY.
+func waitDirectoryReady(t *testing.T, addr string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		st := directoryState(t, addr)
+		if st["U8"] == "READY" && st["YCM"] == "READY" && st["CRM"] == "READY" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the directory at %s is not READY after %s: %v", addr, limit, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// listCalls counts the simulators' list calls of every source.
+func listCalls(s *simServer) int {
+	st := s.Stats()
+	return st.Calls["u8 GET /api/customer/batch_get"] + st.Calls["ycm GET /dm/open_api/v1/customers"] + st.Calls["crm GET /api/v2/customers"]
+}
+
+// searchIDs answers a search across sources, in name order, as IDs.
+func searchIDs(t *testing.T, addr, search string) []string {
+	t.Helper()
+	resp := ask(t, addr, `query($s: String) { customers(first: 100, filter: {search: $s}, orderBy: {field: NAME}) { totalCount nodes { id } } }`, map[string]any{"s": search})
+	if len(resp.Errors) > 0 {
+		t.Fatalf("search %q: %+v", search, resp.Errors)
+	}
+	var d struct {
+		Customers struct{ Nodes []struct{ ID string } }
+	}
+	if err := json.Unmarshal(resp.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, n := range d.Customers.Nodes {
+		ids = append(ids, n.ID)
+	}
+	return ids
+}
+
+// TestDirectorySyncKeepsTheCRMQuota: the first sync of a CRM with the
+// real quota (10 calls per 10 s) reads every record without a refusal,
+// and a live request during it is answered promptly: the sync takes only
+// the turns live calls leave.
+func TestDirectorySyncKeepsTheCRMQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spends the CRM's real quota for about 15 s")
+	}
+	rate := quota.Rate{N: 10, Per: 10 * time.Second}
+	s := startSim(t, sim.Options{Seed: 21, Customers: 1400, CRMRate: rate})
+	addr, _ := start(t, gatewayEnv(s, map[string]string{"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_DATA_DIR": t.TempDir(),
+		"CUSTGRAPH_CRM_RATE_LIMIT": rate.String(), "CUSTGRAPH_SYNC_INTERVAL": "1h", "CUSTGRAPH_SYNC_YCM_PACE": "0"}), "serve")
+
+	// A live CRM request while the sync spends the quota.
+	waitFor(t, "the CRM sync to spend its turns", func() bool { return s.Stats().Calls["crm GET /api/v2/customers"] >= 9 })
+	if st := directoryState(t, addr); st["CRM"] != "SYNCING" {
+		t.Fatalf("CRM directory %s after 9 of its 15 pages, want SYNCING", st["CRM"])
+	}
+	began := time.Now()
+	resp := ask(t, addr, `{ customersByName(name: "x", sources: [CRM]) { id } }`, nil)
+	took := time.Since(began)
+	if len(resp.Errors) > 0 {
+		t.Fatalf("live request during the sync: %+v", resp.Errors)
+	}
+	// The window is 10 s: a request queued behind the sync's turns would
+	// wait most of one. With one turn kept free it waits at most about
+	// one call (bounded loosely for a busy machine).
+	if took > 5*time.Second {
+		t.Errorf("a live request during the sync took %s, want well under the CRM's 10 s window", took)
+	}
+
+	waitDirectoryReady(t, addr, 60*time.Second)
+	if rej := s.Stats().Rejected; rej["crm rate_limited"] != 0 {
+		t.Errorf("the CRM refused %d calls for its quota, want none", rej["crm rate_limited"])
+	}
+	var d struct {
+		Customers struct{ TotalCount int }
+	}
+	resp = ask(t, addr, `{ customers(sources: [CRM], orderBy: {field: NAME}, first: 1) { totalCount } }`, nil)
+	if err := json.Unmarshal(resp.Data, &d); err != nil || d.Customers.TotalCount != 1400 {
+		t.Errorf("CRM copy holds %d records (%v), want 1400", d.Customers.TotalCount, err)
+	}
+}
+
+// TestDirectoryRestartIsReadyFromItsFile: a gateway restarted on the same
+// data directory is READY at once, with no list call.
+func TestDirectoryRestartIsReadyFromItsFile(t *testing.T) {
+	s := startSim(t, sim.Options{Seed: 22, Customers: 300, CRMRate: quota.Rate{Off: true}})
+	env := gatewayEnv(s, map[string]string{"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_DATA_DIR": t.TempDir(),
+		"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_INTERVAL": "1h", "CUSTGRAPH_SYNC_YCM_PACE": "0"})
+	stop := startRun(t, env)
+	waitDirectoryReady(t, stop.addr, 30*time.Second)
+	first := searchIDs(t, stop.addr, "公司")
+	stop.stop()
+
+	s.Reset()
+	again := startRun(t, env)
+	waitDirectoryReady(t, again.addr, 5*time.Second)
+	if n := listCalls(s); n != 0 {
+		t.Errorf("the restart made %d list calls, want none: %v", n, s.Stats().Calls)
+	}
+	if got := searchIDs(t, again.addr, "公司"); strings.Join(got, ",") != strings.Join(first, ",") {
+		t.Errorf("after the restart the search answers %d records, before %d", len(got), len(first))
+	}
+}
+
+// TestReplicasShareTheDirectory runs two real processes on one Redis: one
+// syncs, both answer identically, and killing the syncer (SIGKILL: no
+// goodbye, its lease must run out) hands the sync to the other.
+func TestReplicasShareTheDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "custgraph")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	srv := redistest.Start(t, redistest.Options{})
+	s := startSim(t, sim.Options{Seed: 23, Customers: 200, CRMRate: quota.Rate{Off: true}})
+	env := gatewayEnv(s, map[string]string{"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_REDIS_URL": srv.URL(), "CUSTGRAPH_REDIS_TIMEOUT": "2s",
+		"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_INTERVAL": "300ms", "CUSTGRAPH_SYNC_LEASE": "1s", "CUSTGRAPH_SYNC_YCM_PACE": "0"})
+	a, b := startBinary(t, bin, env), startBinary(t, bin, env)
+	for _, p := range []*process{a, b} {
+		waitDirectoryReady(t, p.addr, 30*time.Second)
+	}
+	syncers := func(ps ...*process) (n int, who *process) {
+		for _, p := range ps {
+			if metric(metrics(t, p.addr), `custgraph_directory_syncing{source="CRM"}`) == 1 {
+				n, who = n+1, p
+			}
+		}
+		return n, who
+	}
+	n, syncer := syncers(a, b)
+	if n != 1 {
+		t.Fatalf("%d replicas sync the CRM, want 1", n)
+	}
+	other := a
+	if syncer == a {
+		other = b
+	}
+	for _, q := range []string{"公司", "科技", "138"} {
+		if x, y := searchIDs(t, a.addr, q), searchIDs(t, b.addr, q); strings.Join(x, ",") != strings.Join(y, ",") {
+			t.Errorf("search %q: the replicas answer %d and %d records", q, len(x), len(y))
+		}
+	}
+
+	before := listCalls(s)
+	if err := syncer.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = syncer.cmd.Wait()
+	waitFor(t, "the other replica to take the sync over", func() bool {
+		n, _ := syncers(other)
+		return n == 1
+	})
+	waitFor(t, "a pass by the new syncer", func() bool { return listCalls(s) > before })
+}
+
+// process is a custgraph binary running `serve`.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+}
+
+func startBinary(t *testing.T, bin string, env map[string]string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "CUSTGRAPH_ADDR=127.0.0.1:0")
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cmd.Env = append(cmd.Env, k+"="+env[k])
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, logs: &bytes.Buffer{}}
+	cmd.Stderr = p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	r := bufio.NewReader(stdout)
+	line, err := r.ReadString('\n')
+	m := reported.FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("no start line: %q %v", line, err)
+	}
+	p.addr = m[1]
+	go func() { _, _ = r.WriteTo(new(bytes.Buffer)) }()
+	return p
+}
+
+// waitFor waits for cond, failing the test after 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
