@@ -15,12 +15,17 @@ import (
 )
 
 // record is one U8 customer: the keys batch_get filters on, and its JSON.
+// A record is never changed once stored: a change stores a new one, so
+// that answers may keep using a record after the lock is released.
 type record struct {
 	code, name string
-	modified   time.Time // ModifyDate, Asia/Shanghai
+	modified   time.Time // ModifyDate, Asia/Shanghai; zero when left out
 	seedDate   string    // yyyy-MM-dd, "" when left out
 	stamp      int64     // timestamp (a rowversion)
 	raw        json.RawMessage
+	// serial is the fixture company the record was generated from; 0 for
+	// a record loaded from a file or written through /_sim/records.
+	serial int
 }
 
 // Layouts of U8 dates. Unconfirmed: ModifyDate is sent as a date-time;
@@ -59,7 +64,7 @@ var (
 
 // buildRecords turns companies into U8 customers coded by position
 // (00000001, …). timestamp is a rowversion: it grows with ModifyDate.
-func buildRecords(cs []*fixture.Company) []record {
+func buildRecords(cs []*fixture.Company) []*record {
 	order := make([]int, len(cs))
 	for i := range order {
 		order[i] = i
@@ -69,7 +74,7 @@ func buildRecords(cs []*fixture.Company) []record {
 	for rank, i := range order {
 		stamps[i] = 1_048_576 + int64(rank)*17 + int64(cs[i].Serial%13)
 	}
-	out := make([]record, len(cs))
+	out := make([]*record, len(cs))
 	for i, c := range cs {
 		out[i] = newRecord(fmt.Sprintf("%08d", i+1), c, stamps[i])
 	}
@@ -78,7 +83,7 @@ func buildRecords(cs []*fixture.Company) []record {
 
 // newRecord builds one customer. Empty fields are left out of the JSON
 // entirely, as U8 does, and which ones are empty varies per record.
-func newRecord(code string, c *fixture.Company, stamp int64) record {
+func newRecord(code string, c *fixture.Company, stamp int64) *record {
 	r := c.NewRand(Source)
 	m := map[string]any{}
 	put := func(key, value string) {
@@ -159,7 +164,7 @@ func newRecord(code string, c *fixture.Company, stamp int64) record {
 	if err != nil {
 		panic(err) // strings and json.Numbers of digits always encode
 	}
-	return record{code: code, name: c.Name, modified: c.Modified, seedDate: seed, stamp: stamp, raw: raw}
+	return &record{code: code, name: c.Name, modified: c.Modified, seedDate: seed, stamp: stamp, raw: raw, serial: c.Serial}
 }
 
 func pick(r *rand.Rand, list []string) string { return list[r.IntN(len(list))] }
@@ -215,11 +220,18 @@ type query struct {
 	name               string
 	modFrom, modTo     time.Time // zero = open
 	seedFrom, seedTo   string    // yyyy-MM-dd, "" = open
-	stampFrom, stampTo int64     // 0 = open
+	stampFrom, stampTo int64     // -1 = open
+}
+
+// unfiltered reports whether q keeps every record, so that a page can be
+// cut from the ordered list without looking at each record.
+func (q *query) unfiltered() bool {
+	return q.codeFrom == "" && q.codeTo == "" && q.name == "" && q.modFrom.IsZero() && q.modTo.IsZero() &&
+		q.seedFrom == "" && q.seedTo == "" && q.stampFrom < 0 && q.stampTo < 0
 }
 
 func parseQuery(v url.Values) (query, error) {
-	q := query{codeFrom: v.Get("code_begin"), codeTo: v.Get("code_end"), name: v.Get("name")}
+	q := query{codeFrom: v.Get("code_begin"), codeTo: v.Get("code_end"), name: v.Get("name"), stampFrom: -1, stampTo: -1}
 	var err error
 	if q.page, err = intParam(v, "page_index", 1, 1<<30); err != nil {
 		return q, err
@@ -304,13 +316,15 @@ func (q *query) matches(r *record) bool {
 	case q.codeFrom != "" && r.code < q.codeFrom,
 		q.codeTo != "" && r.code > q.codeTo,
 		q.name != "" && !strings.Contains(r.name, q.name),
+		// A record without ModifyDate is in no ModifyDate range.
+		(!q.modFrom.IsZero() || !q.modTo.IsZero()) && r.modified.IsZero(),
 		!q.modFrom.IsZero() && r.modified.Before(q.modFrom),
 		!q.modTo.IsZero() && !r.modified.Before(q.modTo),
 		(q.seedFrom != "" || q.seedTo != "") && r.seedDate == "",
 		q.seedFrom != "" && r.seedDate < q.seedFrom,
 		q.seedTo != "" && r.seedDate > q.seedTo,
-		q.stampFrom != 0 && r.stamp < q.stampFrom,
-		q.stampTo != 0 && r.stamp > q.stampTo:
+		q.stampFrom >= 0 && r.stamp < q.stampFrom,
+		q.stampTo >= 0 && r.stamp > q.stampTo:
 		return false
 	}
 	return true

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,11 +95,14 @@ type Options struct {
 	// Companies are the records this vendor holds (World.U8), coded
 	// 00000001, 00000002, … in this order.
 	Companies []*fixture.Company
+	// Records, when not nil, are served instead of Companies (sim -data).
+	Records *Records
 	// Recorder counts calls and refusals; nil counts nothing.
 	Recorder *calls.Recorder
 	// Faults injects latency and failures; nil means none.
 	Faults *fault.Injector
-	// Now is the clock tokens expire by; nil means time.Now.
+	// Now is the clock tokens expire by and ModifyDate is set from; nil
+	// means time.Now.
 	Now func() time.Time
 	// TokenTTL is the lifetime of an issued token; zero means
 	// DefaultTokenTTL. It is also what token.expiresIn reports.
@@ -113,8 +117,7 @@ type Server struct {
 	faults  *fault.Injector
 	now     func() time.Time
 	ttl     time.Duration
-	records []record // ordered by code
-	byCode  map[string]int
+	records *store
 
 	mu     sync.Mutex
 	tokens map[string]issued
@@ -144,10 +147,12 @@ func New(o Options) *Server {
 	if s.ttl <= 0 {
 		s.ttl = DefaultTokenTTL
 	}
-	s.records = buildRecords(o.Companies)
-	s.byCode = make(map[string]int, len(s.records))
-	for i, r := range s.records {
-		s.byCode[r.code] = i
+	if o.Records != nil {
+		// The store owns its slice: a second Server from the same Records
+		// must not see this one's changes.
+		s.records = newStore(slices.Clone(o.Records.list))
+	} else {
+		s.records = newStore(buildRecords(o.Companies))
 	}
 	s.handle("GET /system/token", s.token)
 	s.handle("GET /api/customer/get", s.get)
@@ -256,12 +261,12 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		fail(w, CodeBadParam, "参数错误：id不能为空")
 		return
 	}
-	i, ok := s.byCode[id]
+	rec, ok := s.records.get(id)
 	if !ok {
 		fail(w, CodeNoMatch, msgNoMatch)
 		return
 	}
-	writeJSON(w, getAnswer{ErrCode: CodeOK, ErrMsg: "", Customer: s.records[i].raw})
+	writeJSON(w, getAnswer{ErrCode: CodeOK, ErrMsg: "", Customer: rec.raw})
 }
 
 // batchGet serves GET /api/customer/batch_get: filtered, ordered by code,
@@ -275,17 +280,7 @@ func (s *Server) batchGet(w http.ResponseWriter, r *http.Request) {
 		fail(w, CodeBadParam, "参数错误："+err.Error())
 		return
 	}
-	var rows []json.RawMessage
-	total := 0
-	for i := range s.records {
-		if !q.matches(&s.records[i]) {
-			continue
-		}
-		if total >= (q.page-1)*q.size && len(rows) < q.size {
-			rows = append(rows, s.records[i].raw)
-		}
-		total++
-	}
+	rows, total := s.records.page(&q)
 	// Unconfirmed: a page past the end is answered like an empty result.
 	if len(rows) == 0 {
 		fail(w, CodeNoMatch, msgNoMatch)

@@ -1,13 +1,10 @@
 package ycm
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"custgraph/internal/sim/fixture"
 )
@@ -30,6 +27,9 @@ type record struct {
 	State          string `json:"state,omitempty"`
 	Country        string `json:"country,omitempty"`
 	Remark         string `json:"remark,omitempty"`
+	// serial is the fixture company the record was generated from; 0 for
+	// one loaded from a file or written through /_sim/records.
+	serial int
 }
 
 // individualPercent is the share of YCM customers that are private persons
@@ -46,8 +46,8 @@ func IsIndividual(c *fixture.Company) bool {
 
 // buildRecords turns companies into YCM customers with ids from
 // FirstCustomerID upwards.
-func buildRecords(companies []*fixture.Company) []record {
-	out := make([]record, 0, len(companies))
+func buildRecords(companies []*fixture.Company) []*record {
+	out := make([]*record, 0, len(companies))
 	id := int64(FirstCustomerID)
 	for i, c := range companies {
 		r := c.NewRand(source)
@@ -63,9 +63,9 @@ func buildRecords(companies []*fixture.Company) []record {
 	return out
 }
 
-func newRecord(id int64, c *fixture.Company, individual bool, r *rand.Rand) record {
+func newRecord(id int64, c *fixture.Company, individual bool, r *rand.Rand) *record {
 	p := c.Contacts[0]
-	rec := record{CustomerID: id, FirstName: p.Given, LastName: p.Family, Remark: c.Remark}
+	rec := &record{CustomerID: id, FirstName: p.Given, LastName: p.Family, Remark: c.Remark, serial: c.Serial}
 	chance := func(percent int) bool { return r.IntN(100) < percent }
 	if chance(90) {
 		rec.Email = p.Email
@@ -127,10 +127,10 @@ var sortFields = map[string]func(*record) string{
 
 // listPage is the data of a customer list answer.
 type listPage struct {
-	PageSize   int      `json:"pageSize"`
-	PageNumber int      `json:"pageNumber"`
-	Total      int      `json:"total"`
-	List       []record `json:"list"`
+	PageSize   int       `json:"pageSize"`
+	PageNumber int       `json:"pageNumber"`
+	Total      int       `json:"total"`
+	List       []*record `json:"list"`
 }
 
 // listCustomers serves GET /dm/open_api/v1/customers. YCM has no filter
@@ -149,46 +149,12 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, CodeInvalidParameter, "pageNumber must be 1 or more")
 		return
 	}
-	list, ok := s.sorted(q.Get("sort"))
+	page, ok := s.records.page(q.Get("sort"), number, size)
 	if !ok {
 		s.fail(w, http.StatusBadRequest, CodeInvalidParameter, "sort must name a customer field")
 		return
 	}
-	page := listPage{PageSize: size, PageNumber: number, Total: len(list), List: []record{}}
-	if start := (number - 1) * size; number <= len(list) && start < len(list) { // number first: no overflow
-		page.List = list[start:min(start+size, len(list))]
-	}
 	s.ok(w, page)
-}
-
-// sorted returns the records ordered by the sort parameter: a field name,
-// "-" in front for descending. Ties keep customerId order.
-//
-// Unconfirmed: without sort, records come in customerId order; an unknown
-// field is refused.
-func (s *Server) sorted(spec string) ([]record, bool) {
-	field, desc := strings.CutPrefix(spec, "-")
-	if field == "" || field == "customerId" {
-		if !desc {
-			return s.records, true
-		}
-		out := slices.Clone(s.records)
-		slices.Reverse(out)
-		return out, true
-	}
-	get, ok := sortFields[field]
-	if !ok {
-		return nil, false
-	}
-	out := slices.Clone(s.records)
-	slices.SortStableFunc(out, func(a, b record) int {
-		c := cmp.Compare(get(&a), get(&b))
-		if desc {
-			return -c
-		}
-		return c
-	})
-	return out, true
 }
 
 // getCustomer serves GET /dm/open_api/v1/customers/{id}.
@@ -198,7 +164,7 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, CodeInvalidParameter, "customerId must be a number")
 		return
 	}
-	rec, ok := s.byID[id]
+	rec, ok := s.records.get(id)
 	if !ok {
 		// Unconfirmed: an unknown id is HTTP 404 with the Failed envelope.
 		s.fail(w, http.StatusNotFound, CodeCustomerNotFound, "Customer does not exist")

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,8 @@ const (
 type Options struct {
 	// Companies are the records this vendor holds (fixture World.YCM).
 	Companies []*fixture.Company
+	// Records, when not nil, are served instead of Companies (sim -data).
+	Records *Records
 	// Recorder counts calls and refusals; nil counts nothing.
 	Recorder *calls.Recorder
 	// Faults injects latency and failures; nil injects none.
@@ -94,8 +97,7 @@ type Server struct {
 	rec     *calls.Recorder
 	faults  *fault.Injector
 	now     func() time.Time
-	records []record // in customerId order
-	byID    map[int64]*record
+	records *store
 	seq     atomic.Uint64 // request counter, for requestId and 5xx choice
 	tokens  tokenStore
 }
@@ -112,16 +114,18 @@ func New(o Options) *Server {
 		o.RefreshTTL = DefaultRefreshTTL
 	}
 	s := &Server{
-		mux:     http.NewServeMux(),
-		rec:     o.Recorder,
-		faults:  o.Faults,
-		now:     o.Now,
-		records: buildRecords(o.Companies),
-		tokens:  newTokenStore(o.TokenTTL, o.RefreshTTL),
+		mux:    http.NewServeMux(),
+		rec:    o.Recorder,
+		faults: o.Faults,
+		now:    o.Now,
+		tokens: newTokenStore(o.TokenTTL, o.RefreshTTL),
 	}
-	s.byID = make(map[int64]*record, len(s.records))
-	for i := range s.records {
-		s.byID[s.records[i].CustomerID] = &s.records[i]
+	if o.Records != nil {
+		// The store owns its slice: a second Server from the same Records
+		// must not see this one's changes.
+		s.records = newStore(slices.Clone(o.Records.list))
+	} else {
+		s.records = newStore(buildRecords(o.Companies))
 	}
 	s.handle(RouteToken, false, s.token)
 	s.handle(RouteCustomers, true, s.listCustomers)
