@@ -52,10 +52,20 @@ var provinceIDs = map[string]int{
 // countryChina is the vendor's country_id of 中国.
 const countryChina = 4
 
-// record is one customer with every choice the simulator makes about it.
+// record is one customer. A generated one keeps every choice the
+// simulator made about its fixture company (co) and renders each endpoint's
+// shape from them; one loaded from a file or written through /_sim/records
+// keeps its list item as given (wire) and renders from that. Either way a
+// record is never changed once stored: a change stores a new one.
 type record struct {
+	id int
+	// name, createdAt and updatedAt ("YYYY-MM-DD HH:mm") are what the list
+	// filters and sorts on, and matching_name looks up.
+	name, createdAt, updatedAt string
+	// wire is the list item of a record not generated; nil otherwise.
+	wire map[string]any
+
 	co        *fixture.Company
-	id        int
 	owner     user
 	creator   user
 	status    option // zero: not set
@@ -93,7 +103,8 @@ func buildRecords(cos []*fixture.Company) []*record {
 		id += 1 + r.IntN(4)
 		addrID += 1 + r.IntN(3)
 		rec := &record{
-			co: c, id: id, addrID: addrID,
+			co: c, id: id, addrID: addrID, name: c.Name,
+			createdAt: c.Created.Format(entityTime), updatedAt: c.Modified.Format(entityTime),
 			owner:     owners[r.IntN(len(owners))],
 			creator:   owners[r.IntN(len(owners))],
 			approved:  r.IntN(8) != 0,

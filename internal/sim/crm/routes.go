@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,28 +33,61 @@ func bounds(n, page, per int) (lo, hi int) {
 }
 
 type listData struct {
-	Customers  []listItem `json:"customers"`
-	TotalCount int        `json:"total_count"`
-	PerPage    int        `json:"per_page"`
-	Page       int        `json:"page"`
+	Customers  []any `json:"customers"`
+	TotalCount int   `json:"total_count"`
+	PerPage    int   `json:"per_page"`
+	Page       int   `json:"page"`
 }
 
-// list serves GET /api/v2/customers: ordered by id, query is a keyword the
-// name must contain. The other filters of the real API are ignored.
+// sortKeys are the list's sort fields, each read from a record.
+//
+// Unconfirmed: the vendor's list takes sort (a field from
+// /api/v2/customers/filter_sort_group, e.g. created_at) and order
+// (asc|desc); which fields it accepts is not public. These four are what
+// a sync and a UI need.
+var sortKeys = map[string]func(*record) string{
+	"id":         nil, // the store's own order
+	"name":       func(r *record) string { return r.name },
+	"created_at": func(r *record) string { return r.createdAt },
+	"updated_at": func(r *record) string { return r.updatedAt },
+}
+
+// list serves GET /api/v2/customers: query is a keyword the name must
+// contain; sort (id, name, created_at, updated_at) and order (asc, desc)
+// order the list, ties by id so that paging is stable. The other filters
+// of the real API are ignored.
+//
+// Unconfirmed: without sort the list is in id order, ascending unless
+// order=desc; with sort and no order it is descending (newest first), as
+// the vendor's own UI lists. Ties follow the order too (desc: higher id
+// first), so desc is exactly asc reversed. An unknown sort or order is
+// refused with CodeBadParam.
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page, per := paging(q)
-	kw := strings.TrimSpace(q.Get("query"))
-	var hits []*record
-	for _, rec := range s.records {
-		if strings.Contains(rec.co.Name, kw) {
-			hits = append(hits, rec)
-		}
+	field := q.Get("sort")
+	if _, ok := sortKeys[field]; !ok && field != "" {
+		writeFailure(w, failure{Code: CodeBadParam, Message: fmt.Sprintf("参数错误: 不支持的排序字段 sort=%s (可用: id, name, created_at, updated_at)", field)})
+		return
 	}
-	lo, hi := bounds(len(hits), page, per)
-	d := listData{Customers: make([]listItem, 0, hi-lo), TotalCount: len(hits), PerPage: per, Page: page}
-	for _, rec := range hits[lo:hi] {
-		d.Customers = append(d.Customers, rec.listItem())
+	desc := field != ""
+	switch q.Get("order") {
+	case "":
+	case "asc":
+		desc = false
+	case "desc":
+		desc = true
+	default:
+		writeFailure(w, failure{Code: CodeBadParam, Message: "参数错误: order 只能是 asc 或 desc"})
+		return
+	}
+	if field == "" {
+		field = "id"
+	}
+	hits, total := s.records.page(strings.TrimSpace(q.Get("query")), field, desc, page, per)
+	d := listData{Customers: make([]any, 0, len(hits)), TotalCount: total, PerPage: per, Page: page}
+	for _, rec := range hits {
+		d.Customers = append(d.Customers, rec.listView())
 	}
 	writeOK(w, d)
 }
@@ -61,8 +95,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 // record finds the {id} of the path; it answers not-found itself.
 func (s *Server) record(w http.ResponseWriter, r *http.Request) (*record, bool) {
 	id, err := strconv.Atoi(r.PathValue("id"))
-	rec := s.byID[id]
-	if err != nil || rec == nil {
+	rec, ok := s.records.get(id)
+	if err != nil || !ok {
 		writeFailure(w, notFound)
 		return nil, false
 	}
@@ -72,15 +106,15 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) (*record, bool) 
 // detail serves GET /api/v2/customers/{id}.
 func (s *Server) detail(w http.ResponseWriter, r *http.Request) {
 	if rec, ok := s.record(w, r); ok {
-		writeOK(w, rec.detail())
+		writeOK(w, rec.detailView())
 	}
 }
 
 type contactsData struct {
-	Contacts   []contact `json:"contacts"`
-	TotalCount int       `json:"total_count"`
-	PerPage    int       `json:"per_page"`
-	Page       int       `json:"page"`
+	Contacts   []any `json:"contacts"`
+	TotalCount int   `json:"total_count"`
+	PerPage    int   `json:"per_page"`
+	Page       int   `json:"page"`
 }
 
 // contacts serves GET /api/v2/customers/{id}/contacts.
@@ -90,16 +124,13 @@ func (s *Server) contacts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, per := paging(r.URL.Query())
-	lo, hi := bounds(len(rec.contacts), page, per)
-	d := contactsData{Contacts: make([]contact, 0, hi-lo), TotalCount: len(rec.contacts), PerPage: per, Page: page}
-	for _, cr := range rec.contacts[lo:hi] {
-		d.Contacts = append(d.Contacts, rec.contact(cr))
-	}
-	writeOK(w, d)
+	all := rec.contactViews()
+	lo, hi := bounds(len(all), page, per)
+	writeOK(w, contactsData{Contacts: all[lo:hi], TotalCount: len(all), PerPage: per, Page: page})
 }
 
 type matchData struct {
-	Customers []item `json:"customers"`
+	Customers []any `json:"customers"`
 }
 
 // matchingName serves GET /api/v2/duplicates/matching_name: customers
@@ -108,10 +139,10 @@ type matchData struct {
 // Unconfirmed: a missing or empty name matches nothing (code 0, no
 // customers) rather than being refused.
 func (s *Server) matchingName(w http.ResponseWriter, r *http.Request) {
-	hits := s.byName[r.URL.Query().Get("name")]
-	d := matchData{Customers: make([]item, 0, len(hits))}
+	hits := s.records.named(r.URL.Query().Get("name"))
+	d := matchData{Customers: make([]any, 0, len(hits))}
 	for _, rec := range hits {
-		d.Customers = append(d.Customers, rec.item())
+		d.Customers = append(d.Customers, rec.itemView())
 	}
 	writeOK(w, d)
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,10 @@ const (
 	// Unconfirmed: the throttled answer is not documented; we send HTTP
 	// 429 with this code.
 	CodeRateLimited = 100429
+	// CodeBadParam: a list parameter the CRM does not know (sort, order).
+	// Unconfirmed: the vendor's 错误码表 is not public; code and message
+	// are our choice (not one of the re-login codes 100000/100400/100401).
+	CodeBadParam = 100422
 	// CodeServerError is the body of an injected FaultEnvelope (HTTP 500).
 	CodeServerError = 500
 )
@@ -80,11 +85,14 @@ const (
 type Options struct {
 	// Companies are the records this CRM holds (World.CRM).
 	Companies []*fixture.Company
+	// Records, when not nil, are served instead of Companies (sim -data).
+	Records *Records
 	// Recorder counts calls and refusals; nil counts nothing.
 	Recorder *calls.Recorder
 	// Faults injects latency and failures; nil injects none.
 	Faults *fault.Injector
-	// Now is the clock for sessions and the quota; nil means time.Now.
+	// Now is the clock for sessions, the quota and updated_at; nil means
+	// time.Now.
 	Now func() time.Time
 	// RateLimit is how many calls the enterprise may make per RatePer.
 	// Zero means DefaultRateLimit; a negative value (RateLimitOff)
@@ -105,9 +113,7 @@ type Server struct {
 	ttl    time.Duration
 	mux    *http.ServeMux
 
-	records []*record
-	byID    map[int]*record
-	byName  map[string][]*record
+	records *store
 
 	quota    *window // nil when disabled
 	sessions sessions
@@ -131,12 +137,10 @@ func New(o Options) *Server {
 		}
 		s.quota = &window{limit: limit, per: per}
 	}
-	s.records = buildRecords(o.Companies)
-	s.byID = make(map[int]*record, len(s.records))
-	s.byName = make(map[string][]*record, len(s.records))
-	for _, r := range s.records {
-		s.byID[r.id] = r
-		s.byName[r.co.Name] = append(s.byName[r.co.Name], r)
+	if o.Records != nil {
+		s.records = newStore(slices.Clone(o.Records.list)) // its own slice: changes stay in this Server
+	} else {
+		s.records = newStore(buildRecords(o.Companies))
 	}
 
 	s.handle("POST /api/v2/auth/login", false, s.login)
