@@ -27,8 +27,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	crmRate := fs.String("crm-rate-limit", "10/10s", "CRM quota per company as N/duration; 0 or off disables it")
 	u8TTL := fs.Duration("u8-token-ttl", 0, "U8 token lifetime (default 7200s)")
 	ycmTTL := fs.Duration("ycm-token-ttl", 0, "YCM access token lifetime (default 1800s)")
+	dataDir := fs.String("data", "", "directory of u8.json, ycm.json, crm.json (vendor wire records) to serve instead of generated data")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: custgraph sim [flags]\n\nServes the U8, YCM and CRM simulators under /u8, /ycm and /crm, with /_sim/stats, /_sim/reset and /_sim/faults.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: custgraph sim [flags]\n\nServes the U8, YCM and CRM simulators under /u8, /ycm and /crm, with /_sim/stats, /_sim/reset, /_sim/faults, /_sim/records and /_sim/identities.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -50,8 +51,13 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return errUsage{"-crm-rate-limit: " + err.Error()}
 	}
-	s := sim.New(sim.Options{Seed: *seed, Customers: *customers, Latency: *latency, FailRate: *failRate,
-		CRMRate: rate, U8TokenTTL: *u8TTL, YCMTokenTTL: *ycmTTL})
+	start := time.Now()
+	s, err := sim.Open(sim.Options{Seed: *seed, Customers: *customers, Latency: *latency, FailRate: *failRate,
+		CRMRate: rate, U8TokenTTL: *u8TTL, YCMTokenTTL: *ycmTTL, DataDir: *dataDir})
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	built := time.Since(start)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -59,7 +65,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	base := "http://" + ln.Addr().String()
 	log.Info("simulators serving", "u8", base+"/u8", "ycm", base+"/ycm", "crm", base+"/crm",
-		"stats", base+"/_sim/stats", "crm_rate_limit", rate.String())
+		"stats", base+"/_sim/stats", "crm_rate_limit", rate.String(), "data", *dataDir, "built_in", built.String())
 	fmt.Fprintf(stdout, "U8:  %s/u8\nYCM: %s/ycm\nCRM: %s/crm\n", base, base, base)
 	return serveUntil(ctx, ln, s, log, defaultTimeouts)
 }

@@ -1,14 +1,20 @@
 // Package sim serves the three vendor simulators on one listener, under
 // the prefixes /u8, /ycm and /crm, with the shared control endpoints under
-// /_sim: stats, reset and fault knobs. Demo mode runs it in-process; the
+// /_sim: stats, reset, fault knobs, records and identities. Demo mode runs it in-process; the
 // `custgraph sim` command serves it alone.
 package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"custgraph/internal/quota"
@@ -37,8 +43,14 @@ type Options struct {
 	// U8TokenTTL and YCMTokenTTL shorten token lifetimes for tests (zero:
 	// the vendors' 7200 s and 1800 s).
 	U8TokenTTL, YCMTokenTTL time.Duration
-	// Now is the clock for token expiry (nil: time.Now).
+	// Now is the clock for token expiry and the change markers of
+	// /_sim/records (nil: time.Now).
 	Now func() time.Time
+	// DataDir, when set, holds u8.json, ycm.json and crm.json: JSON arrays
+	// of records in each vendor's wire format, served instead of the
+	// generated ones. A missing file keeps that source's generated data.
+	// Use Open with it: New cannot report a bad file.
+	DataDir string
 }
 
 // Stats is the body of GET /_sim/stats.
@@ -52,12 +64,77 @@ type Sim struct {
 	mux      *http.ServeMux
 	recorder *calls.Recorder
 	faults   map[string]*fault.Injector
+	records  map[string]recordStore
 }
 
-// New builds the simulators and their data.
+// recordStore is what /_sim/records and /_sim/identities need of a
+// simulator.
+type recordStore interface {
+	PutRecord(id string, body []byte) (json.RawMessage, bool, error)
+	DeleteRecord(id string) bool
+	Identities() map[string]int
+}
+
+// New builds the simulators and their data. It panics if o.DataDir holds a
+// bad file; callers that set DataDir should use Open.
 func New(o Options) *Sim {
+	s, err := Open(o)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// data are the records read from Options.DataDir; nil fields keep that
+// source's generated data.
+type data struct {
+	u8  *u8.Records
+	ycm *ycm.Records
+	crm *crm.Records
+}
+
+// load reads dir/u8.json, ycm.json and crm.json, those that exist. Errors
+// name the file and, through the parsers, the record.
+func load(dir string) (data, error) {
+	var d data
+	if dir == "" {
+		return d, nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return d, fmt.Errorf("data directory %s: not a readable directory", dir)
+	}
+	for _, f := range []struct {
+		name  string
+		parse func([]byte) error
+	}{
+		{"u8.json", func(b []byte) (err error) { d.u8, err = u8.ParseRecords(b); return err }},
+		{"ycm.json", func(b []byte) (err error) { d.ycm, err = ycm.ParseRecords(b); return err }},
+		{"crm.json", func(b []byte) (err error) { d.crm, err = crm.ParseRecords(b); return err }},
+	} {
+		path := filepath.Join(dir, f.name)
+		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return d, err
+		}
+		if err := f.parse(b); err != nil {
+			return d, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return d, nil
+}
+
+// Open builds the simulators and their data, reading o.DataDir if set.
+func Open(o Options) (*Sim, error) {
+	d, err := load(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	world := fixture.Generate(fixture.Options{Seed: o.Seed, Customers: o.Customers})
-	s := &Sim{mux: http.NewServeMux(), recorder: calls.NewRecorder(), faults: map[string]*fault.Injector{}}
+	s := &Sim{mux: http.NewServeMux(), recorder: calls.NewRecorder(), faults: map[string]*fault.Injector{},
+		records: map[string]recordStore{}}
 	for i, name := range Names {
 		// Each vendor gets its own fault sequence, so that one vendor's
 		// traffic does not change which calls of another fail.
@@ -67,21 +144,120 @@ func New(o Options) *Sim {
 	if o.CRMRate.Off {
 		crmLimit = -1
 	}
-	s.mount("u8", u8.New(u8.Options{Companies: world.U8, Recorder: s.recorder, Faults: s.faults["u8"],
-		Now: o.Now, TokenTTL: o.U8TokenTTL}))
-	s.mount("ycm", ycm.New(ycm.Options{Companies: world.YCM, Recorder: s.recorder, Faults: s.faults["ycm"],
-		Now: o.Now, TokenTTL: o.YCMTokenTTL}))
-	s.mount("crm", crm.New(crm.Options{Companies: world.CRM, Recorder: s.recorder, Faults: s.faults["crm"],
-		Now: o.Now, RateLimit: crmLimit, RatePer: o.CRMRate.Per}))
+	// The three build their records at once: at -customers 100000 that
+	// is seconds saved at every start.
+	var (
+		wg   sync.WaitGroup
+		u8s  *u8.Server
+		ycms *ycm.Server
+		crms *crm.Server
+	)
+	wg.Go(func() {
+		u8s = u8.New(u8.Options{Companies: world.U8, Records: d.u8, Recorder: s.recorder, Faults: s.faults["u8"],
+			Now: o.Now, TokenTTL: o.U8TokenTTL})
+	})
+	wg.Go(func() {
+		ycms = ycm.New(ycm.Options{Companies: world.YCM, Records: d.ycm, Recorder: s.recorder, Faults: s.faults["ycm"],
+			Now: o.Now, TokenTTL: o.YCMTokenTTL})
+	})
+	wg.Go(func() {
+		crms = crm.New(crm.Options{Companies: world.CRM, Records: d.crm, Recorder: s.recorder, Faults: s.faults["crm"],
+			Now: o.Now, RateLimit: crmLimit, RatePer: o.CRMRate.Per})
+	})
+	wg.Wait()
+	s.mount("u8", u8s)
+	s.mount("ycm", ycms)
+	s.mount("crm", crms)
 	s.mux.HandleFunc("GET /_sim/stats", s.serveStats)
 	s.mux.HandleFunc("POST /_sim/reset", s.serveReset)
 	s.mux.HandleFunc("GET /_sim/faults", s.serveFaults)
 	s.mux.HandleFunc("POST /_sim/faults", s.serveFaults)
-	return s
+	s.mux.HandleFunc("PUT /_sim/records/{source}/{id}", s.servePut)
+	s.mux.HandleFunc("DELETE /_sim/records/{source}/{id}", s.serveDelete)
+	s.mux.HandleFunc("GET /_sim/identities", s.serveIdentities)
+	return s, nil
 }
 
-func (s *Sim) mount(name string, h http.Handler) {
+func (s *Sim) mount(name string, h interface {
+	http.Handler
+	recordStore
+}) {
+	s.records[name] = h
 	s.mux.Handle("/"+name+"/", http.StripPrefix("/"+name, h))
+}
+
+// maxRecordBody bounds a PUT body: one customer is a few kilobytes.
+const maxRecordBody = 1 << 20
+
+// store finds the {source} of a /_sim/records path; it answers 400
+// itself for an unknown one.
+func (s *Sim) store(w http.ResponseWriter, r *http.Request) (recordStore, bool) {
+	st, ok := s.records[r.PathValue("source")]
+	if !ok {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown source %q (want u8, ycm or crm)", r.PathValue("source")))
+	}
+	return st, ok
+}
+
+// servePut creates or replaces one record: 201 when created, 200 when
+// replaced, with the record as the vendor now serves it.
+func (s *Sim) servePut(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.store(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRecordBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		return
+	}
+	stored, created, err := st.PutRecord(r.PathValue("id"), body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, r.PathValue("source")+" record: "+err.Error())
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(stored, '\n'))
+}
+
+// serveDelete removes one record: 204, or 404 when there is none.
+func (s *Sim) serveDelete(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.store(w, r)
+	if !ok {
+		return
+	}
+	if !st.DeleteRecord(r.PathValue("id")) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s record %q", r.PathValue("source"), r.PathValue("id")))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Identities maps "<source>:<id>" of every generated record still held to
+// its company, "c<serial>": records with the same value are the same
+// company. Records loaded from files or written through /_sim/records
+// are not in it: nothing says which company they are.
+func (s *Sim) Identities() map[string]string {
+	out := map[string]string{}
+	for _, name := range Names {
+		for id, serial := range s.records[name].Identities() {
+			out[name+":"+id] = "c" + strconv.Itoa(serial)
+		}
+	}
+	return out
+}
+
+func (s *Sim) serveIdentities(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Identities())
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
 }
 
 // ServeHTTP implements http.Handler.
