@@ -17,14 +17,14 @@ func TestNormalizeText(t *testing.T) {
 	tests := []struct{ give, want string }{
 		{"", ""},
 		{"上海华信电子科技有限公司", "上海华信电子科技有限公司"},
-		{"ＡＢＣ　华信", "abc华信"},                    // full-width letters, ideographic space
+		{"ＡＢＣ　华信", "abc华信"},                            // full-width letters, ideographic space
 		{" Info@HuaXin.COM.cn ", "info@huaxin.com.cn"}, // case, spaces
 		{"华 信\t电\n子", "华信电子"},
 		{"１３８ ００１３", "1380013"}, // full-width digits
-		{"（北京）", "(北京)"},         // full-width parentheses
+		{"（北京）", "(北京)"},        // full-width parentheses
 		{"ÀÉÎ", "àéî"},
 		{"ｶﾀｶﾅ", "カタカナ"}, // half-width katakana to full-width (NFKC)
-		{"Ⅻ", "xii"},       // compatibility characters
+		{"Ⅻ", "xii"},     // compatibility characters
 	}
 	for _, tt := range tests {
 		if got := NormalizeText(tt.give); got != tt.want {
