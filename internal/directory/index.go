@@ -1,0 +1,1153 @@
+// Package directory keeps custgraph's synced copy of every source's
+// customers and answers from memory what no vendor can: search, pinyin
+// order across sources, phone lookups and exact names.
+package directory
+
+import (
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"math/bits"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"custgraph/internal/customer"
+)
+
+// Key identifies a record: its source and its ID in that source.
+type Key struct {
+	Source customer.Source
+	ID     string
+}
+
+// Entry is one record as the directory holds it. An Entry given to Apply
+// is the index's from then on: neither it nor its Customer may change.
+type Entry struct {
+	C      *customer.Customer // C.SyncedAt is set by whoever builds the entry
+	Marker string             // the vendor's change marker (U8 timestamp, CRM updated_at, YCM content hash)
+}
+
+// The design, for 100,000 records a source (300,000 in all) answered in
+// well under 10 ms:
+//
+// Readers never wait. The index is an immutable snapshot behind an
+// atomic pointer; Apply (one writer at a time) builds the next snapshot
+// and swaps it in, so every question sees one state from start to end.
+//
+// A snapshot is a large immutable base, built in bulk, plus a small delta:
+// the records upserted since the base was built, kept in each order as
+// sorted slices (merged, not re-sorted, by each Apply), and a bitset of the
+// base records replaced or deleted since ("dead"). When the delta passes
+// a threshold (an eighth of the base, 2,048 to 16,384 records), Apply
+// rebuilds the base synchronously: a merge of the base's surviving
+// records with the delta, remapping the base's posting lists rather than
+// re-reading 300,000 haystacks. No goroutine is started, so nothing can
+// leak; the rare rebuild costs the writer alone (readers keep answering
+// from the old snapshot), and amortized over the batches it is small
+// (see the benchmarks).
+//
+// A base record's number (doc) is its position in NAME order. Every
+// posting list is therefore already in NAME order: a search ordered by
+// NAME walks the matches from the cursor and stops after First, and the
+// exact Total is a population count, with no sort of the matches.
+//
+// Search runs on posting lists of the unigrams and bigrams (runes, not
+// bytes) of each record's normalized haystack, whose fields are joined by
+// a newline, which no normalized query holds, so that no n-gram spans two
+// fields: a one- or two-character query's posting list is its exact
+// answer. A longer query intersects the posting lists of all its bigrams
+// and verifies the candidates with strings.Contains. A posting list is a
+// sorted []uint32, or a bitset once it holds more than one record in 32
+// (where a bitset is smaller); the digits and Latin letters of phones and
+// emails make many such dense lists, and "科" alone matches a fifth of
+// the records.
+//
+// UPDATED_AT order keeps the base's docs sorted by that key: a dense
+// match set is read by walking it from the cursor and testing membership,
+// a sparse one by selecting the page with a bounded heap.
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	x := &Index{}
+	x.cur.Store(&snap{b: &base{grams: map[uint64]*posting{}}})
+	return x
+}
+
+// Index is the directory's in-memory index of every source's records.
+// Its methods are safe for concurrent use; Apply calls are serialized.
+type Index struct {
+	cur atomic.Pointer[snap]
+	wmu sync.Mutex // serializes Apply
+}
+
+// rec is an entry with everything the index derives from it, computed
+// once, when the entry is applied.
+type rec struct {
+	e      *Entry
+	key    Key
+	src    uint8  // the source's position in customer.AllSources
+	name   []byte // the NAME order key
+	upd    []byte // the UPDATED_AT order key
+	hay    string // the normalized haystack: fields joined by '\n'
+	phones []customer.Phone164
+}
+
+// srcIndex numbers the sources as customer.AllSources orders them (the
+// tie-break after the name); an unknown source numbers 3, its own.
+func srcIndex(s customer.Source) uint8 {
+	for i, a := range customer.AllSources {
+		if a == s {
+			return uint8(i)
+		}
+	}
+	return uint8(len(customer.AllSources))
+}
+
+// nsrc is the size of per-source arrays: the three sources and one slot
+// for any other.
+const nsrc = 4
+
+// nameKey is the NAME order key: the collation key of the name, escaped
+// (each 0x00 as 0x00 0xff) and ended by 0x00 0x01 so that a name which is
+// a prefix of another still orders first whatever follows, then the
+// source and the ID, which make the order total.
+func nameKey(name string, src uint8, id string) []byte {
+	k := customer.NameSortKey(name)
+	out := make([]byte, 0, len(k)+len(k)/8+3+len(id))
+	out = escape(out, k)
+	return append(append(out, src), id...)
+}
+
+func escape(out, k []byte) []byte {
+	for _, c := range k {
+		out = append(out, c)
+		if c == 0 {
+			out = append(out, 0xff)
+		}
+	}
+	return append(out, 0, 1)
+}
+
+// updKey is the UPDATED_AT order key: 0 for no time (the oldest), or 1
+// and the time's seconds and nanoseconds, big-endian, then the source and
+// the ID.
+func updKey(c *customer.Customer, src uint8, id string) []byte {
+	out := make([]byte, 14, 14+len(id))
+	if t := c.UpdatedAt; t != nil {
+		out[0] = 1
+		binary.BigEndian.PutUint64(out[1:], uint64(t.Unix())^(1<<63))
+		binary.BigEndian.PutUint32(out[9:], uint32(t.Nanosecond()))
+	}
+	out[13] = src
+	return append(out, id...)
+}
+
+// newRec derives a rec from e. Its haystack holds the name, short name,
+// contact names, emails (normalized) and the digits of every phone.
+func newRec(e *Entry) *rec {
+	c := e.C
+	r := &rec{e: e, key: Key{c.Source, c.SourceID}, src: srcIndex(c.Source)}
+	r.name = nameKey(c.Name, r.src, c.SourceID)
+	r.upd = updKey(c, r.src, c.SourceID)
+
+	var fields []string
+	add := func(s string, digits bool) {
+		if digits {
+			s = customer.PhoneDigits(s)
+		} else {
+			s = customer.NormalizeText(s)
+		}
+		if s != "" && !slices.Contains(fields, s) {
+			fields = append(fields, s)
+		}
+	}
+	var phones []string
+	addPhone := func(p *string) {
+		if p != nil && *p != "" && !slices.Contains(phones, *p) {
+			phones = append(phones, *p)
+		}
+	}
+	add(c.Name, false)
+	for _, p := range []*string{c.ShortName, c.ContactName, c.Email} {
+		if p != nil {
+			add(*p, false)
+		}
+	}
+	for _, p := range c.Phones {
+		addPhone(&p.Number)
+	}
+	if x := c.CRM; x != nil {
+		if a := x.Address; a != nil {
+			if a.Email != nil {
+				add(*a.Email, false)
+			}
+			addPhone(a.Tel)
+			addPhone(a.Phone)
+			addPhone(a.Fax)
+		}
+		for _, ct := range x.Contacts {
+			add(ct.Name, false)
+			if a := ct.Address; a != nil {
+				if a.Email != nil {
+					add(*a.Email, false)
+				}
+				addPhone(a.Tel)
+				addPhone(a.Phone)
+			}
+		}
+	}
+	for _, p := range phones {
+		add(p, true)
+		if n, err := customer.NormalizePhone(p); err == nil && !slices.Contains(r.phones, n) {
+			r.phones = append(r.phones, n)
+		}
+	}
+	r.hay = strings.Join(fields, "\n")
+	return r
+}
+
+// Grams: a unigram is its rune; a bigram sets the top bit above its two
+// runes.
+func unigram(r rune) uint64   { return uint64(r) }
+func bigram(a, b rune) uint64 { return 1<<63 | uint64(a)<<32 | uint64(b) }
+
+// grams lists the distinct unigrams and bigrams of hay, sorted; buf is
+// reused.
+func grams(hay string, buf []uint64) []uint64 {
+	buf = buf[:0]
+	prev := rune(-1)
+	for _, r := range hay {
+		if r == '\n' {
+			prev = -1
+			continue
+		}
+		buf = append(buf, unigram(r))
+		if prev >= 0 {
+			buf = append(buf, bigram(prev, r))
+		}
+		prev = r
+	}
+	slices.Sort(buf)
+	return slices.Compact(buf)
+}
+
+// bitset is a set of docs.
+type bitset []uint64
+
+func newBitset(n int) bitset       { return make(bitset, (n+63)/64) }
+func (s bitset) has(i uint32) bool { return s[i>>6]&(1<<(i&63)) != 0 }
+func (s bitset) set(i uint32)      { s[i>>6] |= 1 << (i & 63) }
+func (s bitset) count() int {
+	n := 0
+	for _, w := range s {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+func (s bitset) clone() bitset         { return slices.Clone(s) }
+func (s bitset) hasSafe(i uint32) bool { return s != nil && s.has(i) }
+
+// next returns the first member at or after i, or -1.
+func (s bitset) next(i int) int {
+	if i < 0 {
+		i = 0
+	}
+	w := i >> 6
+	if w >= len(s) {
+		return -1
+	}
+	word := s[w] >> (uint(i) & 63)
+	if word != 0 {
+		return i + bits.TrailingZeros64(word)
+	}
+	for w++; w < len(s); w++ {
+		if s[w] != 0 {
+			return w<<6 + bits.TrailingZeros64(s[w])
+		}
+	}
+	return -1
+}
+
+// prev returns the last member at or before i, or -1.
+func (s bitset) prev(i int) int {
+	if i < 0 {
+		return -1
+	}
+	w := i >> 6
+	if w >= len(s) {
+		w, i = len(s)-1, len(s)*64-1
+	}
+	word := s[w] << (63 - uint(i)&63)
+	if word != 0 {
+		return i - bits.LeadingZeros64(word)
+	}
+	for w--; w >= 0; w-- {
+		if s[w] != 0 {
+			return w<<6 + 63 - bits.LeadingZeros64(s[w])
+		}
+	}
+	return -1
+}
+
+// posting is the docs holding one gram: ids sorted, or bits when dense.
+type posting struct {
+	ids  []uint32
+	bits bitset
+	n    int
+}
+
+// dense tells whether n docs of a base of size are best held as a bitset.
+func dense(n, size int) bool { return n*32 > size }
+
+func newPosting(ids []uint32, size int) *posting {
+	if dense(len(ids), size) {
+		b := newBitset(size)
+		for _, d := range ids {
+			b.set(d)
+		}
+		return &posting{bits: b, n: len(ids)}
+	}
+	return &posting{ids: slices.Clip(ids), n: len(ids)}
+}
+
+// each calls fn for every doc of p in order.
+func (p *posting) each(fn func(uint32)) {
+	if p.bits == nil {
+		for _, d := range p.ids {
+			fn(d)
+		}
+		return
+	}
+	for w, word := range p.bits {
+		for word != 0 {
+			fn(uint32(w<<6 + bits.TrailingZeros64(word)))
+			word &= word - 1
+		}
+	}
+}
+
+// phoneRef is one number a base doc holds.
+type phoneRef struct {
+	number string
+	doc    uint32
+}
+
+// base is the immutable bulk of a snapshot.
+type base struct {
+	recs   []*rec // in NAME order: a doc is a position here
+	grams  map[uint64]*posting
+	upd    []uint32   // docs in UPDATED_AT order
+	byKey  []uint32   // docs in (source, ID) order
+	phones []phoneRef // by number, then doc
+	src    [nsrc]bitset
+	nsrc   [nsrc]int
+}
+
+// snap is one state of the index.
+type snap struct {
+	b     *base
+	dead  bitset // base docs replaced or deleted since b was built; nil: none
+	ndead [nsrc]int
+	// The delta: the records upserted since b was built, in each order.
+	dName, dUpd, dKey []*rec
+	dcount            [nsrc]int
+}
+
+func cmpKey(a, b Key) int {
+	if c := strings.Compare(string(a.Source), string(b.Source)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+func byName(a, b *rec) int { return bytes.Compare(a.name, b.name) }
+func byUpd(a, b *rec) int  { return bytes.Compare(a.upd, b.upd) }
+func byKeyRec(a, b *rec) int {
+	return cmpKey(a.key, b.key)
+}
+
+// deltaGet finds k in the delta.
+func (s *snap) deltaGet(k Key) (*rec, bool) {
+	i, ok := slices.BinarySearchFunc(s.dKey, k, func(r *rec, k Key) int { return cmpKey(r.key, k) })
+	if !ok {
+		return nil, false
+	}
+	return s.dKey[i], true
+}
+
+// baseGet finds k's doc in the base, dead or alive.
+func (s *snap) baseGet(k Key) (uint32, bool) {
+	b := s.b
+	i, ok := slices.BinarySearchFunc(b.byKey, k, func(d uint32, k Key) int { return cmpKey(b.recs[d].key, k) })
+	if !ok {
+		return 0, false
+	}
+	return b.byKey[i], true
+}
+
+func (s *snap) alive(d uint32) bool { return !s.dead.hasSafe(d) }
+
+// Get returns the entry of k.
+func (x *Index) Get(k Key) (*Entry, bool) {
+	s := x.cur.Load()
+	if r, ok := s.deltaGet(k); ok {
+		return r.e, true
+	}
+	if d, ok := s.baseGet(k); ok && s.alive(d) {
+		return s.b.recs[d].e, true
+	}
+	return nil, false
+}
+
+// Len returns how many records of src the index holds.
+func (x *Index) Len(src customer.Source) int {
+	s := x.cur.Load()
+	i := srcIndex(src)
+	return s.b.nsrc[i] - s.ndead[i] + s.dcount[i]
+}
+
+// Each calls fn for src's entries of one snapshot, in NAME order, until fn
+// returns false. fn may call the index, Apply included.
+func (x *Index) Each(src customer.Source, fn func(*Entry) bool) {
+	s := x.cur.Load()
+	si := srcIndex(src)
+	bs := s.b.src[si]
+	d := bs.next(0)
+	j := 0
+	for {
+		for j < len(s.dName) && s.dName[j].src != si {
+			j++
+		}
+		for d >= 0 && !s.alive(uint32(d)) {
+			d = bs.next(d + 1)
+		}
+		var r *rec
+		switch {
+		case d < 0 && j >= len(s.dName):
+			return
+		case d < 0:
+			r, j = s.dName[j], j+1
+		case j >= len(s.dName) || byName(s.b.recs[d], s.dName[j]) < 0:
+			r, d = s.b.recs[d], bs.next(d+1)
+		default:
+			r, j = s.dName[j], j+1
+		}
+		if !fn(r.e) {
+			return
+		}
+	}
+}
+
+// Apply upserts and deletes records in one step: readers see all of it or
+// none. An upsert replaces the entry of the same Key; a Key both upserted
+// and deleted in one call ends deleted; deleting what the index does not
+// hold does nothing. Entries whose C is nil are ignored.
+func (x *Index) Apply(upserts []*Entry, deletes []Key) {
+	// The derived fields cost microseconds a record: compute them before
+	// taking the writer's turn.
+	del := make(map[Key]bool, len(deletes))
+	for _, k := range deletes {
+		del[k] = true
+	}
+	latest := make(map[Key]*rec, len(upserts))
+	for _, e := range upserts {
+		if e == nil || e.C == nil {
+			continue
+		}
+		k := Key{e.C.Source, e.C.SourceID}
+		if !del[k] {
+			latest[k] = newRec(e)
+		}
+	}
+	if len(latest) == 0 && len(del) == 0 {
+		return
+	}
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	old := x.cur.Load()
+	next := &snap{b: old.b, dead: old.dead, ndead: old.ndead}
+
+	// Every changed key leaves the delta and kills its base doc.
+	changed := make(map[Key]bool, len(latest)+len(del))
+	for k := range latest {
+		changed[k] = true
+	}
+	for k := range del {
+		changed[k] = true
+	}
+	cloned := false
+	for k := range changed {
+		if d, ok := old.baseGet(k); ok && old.alive(d) {
+			if !cloned {
+				if next.dead == nil {
+					next.dead = newBitset(len(old.b.recs))
+				} else {
+					next.dead = next.dead.clone()
+				}
+				cloned = true
+			}
+			next.dead.set(d)
+			next.ndead[old.b.recs[d].src]++
+		}
+	}
+	add := make([]*rec, 0, len(latest))
+	for _, r := range latest {
+		add = append(add, r)
+	}
+	keep := func(r *rec) bool { return !changed[r.key] }
+	next.dName = mergeRecs(old.dName, add, keep, byName)
+	next.dUpd = mergeRecs(old.dUpd, add, keep, byUpd)
+	next.dKey = mergeRecs(old.dKey, add, keep, byKeyRec)
+	for _, r := range next.dKey {
+		next.dcount[r.src]++
+	}
+
+	if len(next.dKey) > rebuildAt(len(old.b.recs)) {
+		next = &snap{b: next.rebuild()}
+	}
+	x.cur.Store(next)
+}
+
+// rebuildAt is how large the delta may grow over a base of n records
+// before the base is rebuilt: large enough that rebuilds are rare, small
+// enough that scanning it costs a query little.
+func rebuildAt(n int) int { return min(max(n/8, minDelta), maxDelta) }
+
+// They are variables so that tests can make rebuilds frequent.
+var minDelta, maxDelta = 2048, 16384
+
+// mergeRecs returns the records of old that keep holds merged with add,
+// in cmp's order; add is sorted in place.
+func mergeRecs(old, add []*rec, keep func(*rec) bool, cmp func(a, b *rec) int) []*rec {
+	slices.SortFunc(add, cmp)
+	out := make([]*rec, 0, len(old)+len(add))
+	j := 0
+	for _, r := range old {
+		if !keep(r) {
+			continue
+		}
+		for j < len(add) && cmp(add[j], r) < 0 {
+			out = append(out, add[j])
+			j++
+		}
+		out = append(out, r)
+	}
+	return append(out, add[j:]...)
+}
+
+// rebuild makes a base of s's live records: the base's survivors merged
+// with the delta. Surviving docs keep their relative order, so their
+// posting lists are remapped, not recomputed; only the delta's records
+// are tokenized.
+func (s *snap) rebuild() *base {
+	ob := s.b
+	n := 0
+	for i := range ob.nsrc {
+		n += ob.nsrc[i] - s.ndead[i]
+	}
+	n += len(s.dName)
+	nb := &base{recs: make([]*rec, 0, n)}
+	const gone = ^uint32(0)
+	remap := make([]uint32, len(ob.recs))
+	deltaDoc := make(map[*rec]uint32, len(s.dName))
+	j := 0
+	for d, r := range ob.recs {
+		if !s.alive(uint32(d)) {
+			remap[d] = gone
+			continue
+		}
+		for j < len(s.dName) && byName(s.dName[j], r) < 0 {
+			deltaDoc[s.dName[j]] = uint32(len(nb.recs))
+			nb.recs = append(nb.recs, s.dName[j])
+			j++
+		}
+		remap[d] = uint32(len(nb.recs))
+		nb.recs = append(nb.recs, r)
+	}
+	for ; j < len(s.dName); j++ {
+		deltaDoc[s.dName[j]] = uint32(len(nb.recs))
+		nb.recs = append(nb.recs, s.dName[j])
+	}
+
+	for i := range nb.src {
+		nb.src[i] = newBitset(n)
+	}
+	for d, r := range nb.recs {
+		nb.src[r.src].set(uint32(d))
+		nb.nsrc[r.src]++
+	}
+
+	// The orders by UPDATED_AT and by key: merges of the old, remapped,
+	// with the delta's.
+	mergeDocs := func(old []uint32, delta []*rec, cmp func(a, b *rec) int) []uint32 {
+		out := make([]uint32, 0, n)
+		j := 0
+		for _, od := range old {
+			d := remap[od]
+			if d == gone {
+				continue
+			}
+			for j < len(delta) && cmp(delta[j], nb.recs[d]) < 0 {
+				out = append(out, deltaDoc[delta[j]])
+				j++
+			}
+			out = append(out, d)
+		}
+		for ; j < len(delta); j++ {
+			out = append(out, deltaDoc[delta[j]])
+		}
+		return out
+	}
+	nb.upd = mergeDocs(ob.upd, s.dUpd, byUpd)
+	nb.byKey = mergeDocs(ob.byKey, s.dKey, byKeyRec)
+
+	// Phones: the old, remapped, with the delta's, sorted.
+	var addPhones []phoneRef
+	for _, r := range s.dName {
+		for _, p := range r.phones {
+			addPhones = append(addPhones, phoneRef{p.Number, deltaDoc[r]})
+		}
+	}
+	slices.SortFunc(addPhones, cmpPhoneRef)
+	nb.phones = make([]phoneRef, 0, len(ob.phones)+len(addPhones))
+	j = 0
+	for _, p := range ob.phones {
+		d := remap[p.doc]
+		if d == gone {
+			continue
+		}
+		p.doc = d
+		for j < len(addPhones) && cmpPhoneRef(addPhones[j], p) < 0 {
+			nb.phones = append(nb.phones, addPhones[j])
+			j++
+		}
+		nb.phones = append(nb.phones, p)
+	}
+	nb.phones = append(nb.phones, addPhones[j:]...)
+
+	// Grams: the delta's records, tokenized in doc order, so that each
+	// gram's new docs come sorted.
+	addGrams := map[uint64][]uint32{}
+	var buf []uint64
+	for d, r := range nb.recs {
+		if _, ok := deltaDoc[r]; !ok {
+			continue
+		}
+		buf = grams(r.hay, buf)
+		for _, g := range buf {
+			addGrams[g] = append(addGrams[g], uint32(d))
+		}
+	}
+	nb.grams = make(map[uint64]*posting, len(ob.grams)+len(addGrams)/4)
+	var ids []uint32
+	for g, p := range ob.grams {
+		ids = ids[:0]
+		p.each(func(od uint32) {
+			if d := remap[od]; d != gone {
+				ids = append(ids, d)
+			}
+		})
+		if extra := addGrams[g]; len(extra) > 0 {
+			ids = mergeIDs(ids, extra)
+			delete(addGrams, g)
+		}
+		if len(ids) > 0 {
+			nb.grams[g] = newPosting(slices.Clone(ids), n)
+		}
+	}
+	for g, extra := range addGrams {
+		nb.grams[g] = newPosting(extra, n)
+	}
+	return nb
+}
+
+func cmpPhoneRef(a, b phoneRef) int {
+	if c := strings.Compare(a.number, b.number); c != 0 {
+		return c
+	}
+	return int(a.doc) - int(b.doc)
+}
+
+// mergeIDs merges two sorted, disjoint lists of docs into a (which it
+// may grow).
+func mergeIDs(a, b []uint32) []uint32 {
+	out := make([]uint32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] < b[j] {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+// Query asks for one page of a list.
+type Query struct {
+	Sources []customer.Source // non-empty
+	// Filter: Search (a substring of the normalized haystack), Name
+	// (strings.Contains on the raw name, as Filter.Matches), CodeFrom and
+	// CodeTo (U8 only, as Filter.Matches), UpdatedSince.
+	Filter customer.Filter
+	Order  customer.Order // NAME (pinyin) or UPDATED_AT, Desc; NAME when empty
+	After  []byte         // the sort key of the last record of the previous page; nil = from the start
+	First  int
+}
+
+// Result is one page of a list.
+type Result struct {
+	Entries []*Entry
+	// Keys holds the sort key of each entry (the caller turns the last
+	// into a cursor). They are the index's: do not change them.
+	Keys  [][]byte
+	Total int  // exact count of every record matching Sources+Filter (ignoring After/First)
+	More  bool // records follow the page
+}
+
+// searchText is what a search looks for: the normalized text, or its
+// digits alone when it holds nothing but digits and phone punctuation.
+func searchText(q string) string {
+	s := customer.NormalizeText(q)
+	if s == "" || strings.Trim(s, "0123456789+-()") != "" {
+		return s
+	}
+	if d := customer.PhoneDigits(s); d != "" {
+		return d
+	}
+	return s
+}
+
+// docset is a set of base docs: a bitset or a sorted list.
+type docset struct {
+	bits bitset
+	ids  []uint32
+	n    int
+	buf  *[]uint64 // where bits came from, to give back
+}
+
+var bitsets sync.Pool
+
+// scratch returns a zeroed bitset of n docs from the pool.
+func scratch(n int) (bitset, *[]uint64) {
+	w := (n + 63) / 64
+	p, _ := bitsets.Get().(*[]uint64)
+	if p == nil || cap(*p) < w {
+		b := make([]uint64, w)
+		p = &b
+	}
+	b := (*p)[:w]
+	clear(b)
+	return bitset(b), p
+}
+
+func (m *docset) release() {
+	if m.buf != nil {
+		bitsets.Put(m.buf)
+		m.buf, m.bits = nil, nil
+	}
+}
+
+func (m *docset) has(d uint32) bool {
+	if m.bits != nil {
+		return m.bits.has(d)
+	}
+	_, ok := slices.BinarySearch(m.ids, d)
+	return ok
+}
+
+// match finds the base docs matching the question.
+func (s *snap) match(search string, mask [nsrc]bool, f customer.Filter, extra bool) *docset {
+	b := s.b
+	n := len(b.recs)
+	runes := []rune(search)
+	var ps []*posting
+	switch len(runes) {
+	case 0:
+	case 1:
+		ps = append(ps, b.grams[unigram(runes[0])])
+	default:
+		for i := 1; i < len(runes); i++ {
+			ps = append(ps, b.grams[bigram(runes[i-1], runes[i])])
+		}
+	}
+	if slices.Contains(ps, nil) {
+		return &docset{}
+	}
+	slices.SortFunc(ps, func(a, b *posting) int { return a.n - b.n })
+	ps = slices.Compact(ps)
+	// A one- or two-character query's posting list is its answer; a
+	// longer one's candidates hold all its bigrams, and are verified.
+	verify := len(runes) > 2
+
+	m := &docset{}
+	if len(ps) == 0 || ps[0].bits != nil {
+		// Every posting list is a bitset (the first is the smallest):
+		// AND them with the sources, less the dead.
+		m.bits, m.buf = scratch(n)
+		for i := range m.bits {
+			var w uint64
+			for si, ok := range mask {
+				if ok && b.src[si] != nil {
+					w |= b.src[si][i]
+				}
+			}
+			for _, p := range ps {
+				w &= p.bits[i]
+			}
+			if s.dead != nil {
+				w &^= s.dead[i]
+			}
+			m.bits[i] = w
+		}
+	} else {
+		m.ids = make([]uint32, 0, ps[0].n)
+	next:
+		for _, d := range ps[0].ids {
+			if !mask[b.recs[d].src] || !s.alive(d) {
+				continue
+			}
+			for _, p := range ps[1:] {
+				if p.bits != nil {
+					if !p.bits.has(d) {
+						continue next
+					}
+				} else if _, ok := slices.BinarySearch(p.ids, d); !ok {
+					continue next
+				}
+			}
+			m.ids = append(m.ids, d)
+		}
+	}
+	keep := func(d uint32) bool {
+		r := b.recs[d]
+		return (!verify || strings.Contains(r.hay, search)) && (!extra || f.Matches(r.e.C))
+	}
+	if m.bits != nil {
+		for w, word := range m.bits {
+			if verify || extra {
+				for x := word; x != 0; x &= x - 1 {
+					bit := uint64(1) << bits.TrailingZeros64(x)
+					if !keep(uint32(w<<6 + bits.TrailingZeros64(x))) {
+						word &^= bit
+					}
+				}
+				m.bits[w] = word
+			}
+			m.n += bits.OnesCount64(word)
+		}
+		return m
+	}
+	if verify || extra {
+		m.ids = slices.DeleteFunc(m.ids, func(d uint32) bool { return !keep(d) })
+	}
+	m.n = len(m.ids)
+	return m
+}
+
+// after tells whether key follows the cursor in the order asked.
+func after(key, cursor []byte, desc bool) bool {
+	if cursor == nil {
+		return true
+	}
+	if desc {
+		return bytes.Compare(key, cursor) < 0
+	}
+	return bytes.Compare(key, cursor) > 0
+}
+
+// pageByName returns up to k docs of m that follow the cursor in NAME
+// order: docs are in NAME order, so it starts at the cursor and walks.
+func (s *snap) pageByName(m *docset, cursor []byte, desc bool, k int) []*rec {
+	recs := s.b.recs
+	n := len(recs)
+	var start int // the first doc after the cursor (ascending) or the last before it
+	switch {
+	case cursor == nil && desc:
+		start = n - 1
+	case cursor == nil:
+		start = 0
+	case desc:
+		start = sort.Search(n, func(i int) bool { return bytes.Compare(recs[i].name, cursor) >= 0 }) - 1
+	default:
+		start = sort.Search(n, func(i int) bool { return bytes.Compare(recs[i].name, cursor) > 0 })
+	}
+	out := make([]*rec, 0, min(k, m.n))
+	if m.bits != nil {
+		for d := start; len(out) < k && d >= 0; {
+			if desc {
+				d = m.bits.prev(d)
+			} else {
+				d = m.bits.next(d)
+			}
+			if d < 0 {
+				break
+			}
+			out = append(out, recs[d])
+			if desc {
+				d--
+			} else {
+				d++
+			}
+		}
+		return out
+	}
+	i, _ := slices.BinarySearch(m.ids, uint32(max(start, 0)))
+	if desc {
+		if start < 0 {
+			return out
+		}
+		i, _ = slices.BinarySearch(m.ids, uint32(start)+1)
+		for i--; i >= 0 && len(out) < k; i-- {
+			out = append(out, recs[m.ids[i]])
+		}
+		return out
+	}
+	for ; i < len(m.ids) && len(out) < k; i++ {
+		out = append(out, recs[m.ids[i]])
+	}
+	return out
+}
+
+// pageByUpdated returns up to k docs of m that follow the cursor in
+// UPDATED_AT order. A dense set is read by walking the base's UPDATED_AT
+// order from the cursor; a sparse one by a bounded heap over its members.
+func (s *snap) pageByUpdated(m *docset, cursor []byte, desc bool, k int) []*rec {
+	recs, upd := s.b.recs, s.b.upd
+	n := len(upd)
+	if m.n == 0 || k == 0 {
+		return nil
+	}
+	if m.n*64 > n {
+		var start int
+		switch {
+		case cursor == nil && desc:
+			start = n - 1
+		case cursor == nil:
+			start = 0
+		case desc:
+			start = sort.Search(n, func(i int) bool { return bytes.Compare(recs[upd[i]].upd, cursor) >= 0 }) - 1
+		default:
+			start = sort.Search(n, func(i int) bool { return bytes.Compare(recs[upd[i]].upd, cursor) > 0 })
+		}
+		out := make([]*rec, 0, k)
+		step := 1
+		if desc {
+			step = -1
+		}
+		for i := start; i >= 0 && i < n && len(out) < k; i += step {
+			if d := upd[i]; m.has(d) {
+				out = append(out, recs[d])
+			}
+		}
+		return out
+	}
+	h := &recHeap{desc: desc}
+	consider := func(d uint32) {
+		r := recs[d]
+		if !after(r.upd, cursor, desc) {
+			return
+		}
+		if len(h.recs) < k {
+			heap.Push(h, r)
+		} else if h.better(r, h.recs[0]) {
+			h.recs[0] = r
+			heap.Fix(h, 0)
+		}
+	}
+	if m.bits != nil {
+		for w, word := range m.bits {
+			for ; word != 0; word &= word - 1 {
+				consider(uint32(w<<6 + bits.TrailingZeros64(word)))
+			}
+		}
+	} else {
+		for _, d := range m.ids {
+			consider(d)
+		}
+	}
+	out := h.recs
+	slices.SortFunc(out, func(a, b *rec) int {
+		if desc {
+			return byUpd(b, a)
+		}
+		return byUpd(a, b)
+	})
+	return out
+}
+
+// recHeap holds the best k records seen, the worst on top.
+type recHeap struct {
+	recs []*rec
+	desc bool
+}
+
+// better tells whether a comes before b in the order asked.
+func (h *recHeap) better(a, b *rec) bool {
+	if h.desc {
+		return byUpd(a, b) > 0
+	}
+	return byUpd(a, b) < 0
+}
+func (h *recHeap) Len() int           { return len(h.recs) }
+func (h *recHeap) Less(i, j int) bool { return h.better(h.recs[j], h.recs[i]) }
+func (h *recHeap) Swap(i, j int)      { h.recs[i], h.recs[j] = h.recs[j], h.recs[i] }
+func (h *recHeap) Push(x any)         { h.recs = append(h.recs, x.(*rec)) }
+func (h *recHeap) Pop() any {
+	r := h.recs[len(h.recs)-1]
+	h.recs = h.recs[:len(h.recs)-1]
+	return r
+}
+
+// Query answers one page of q: the records of q.Sources matching
+// q.Filter, in q.Order, after q.After, at most q.First of them, with the
+// exact Total of matches.
+func (x *Index) Query(q Query) Result {
+	s := x.cur.Load()
+	var mask [nsrc]bool
+	for _, src := range q.Sources {
+		if i := srcIndex(src); int(i) < len(customer.AllSources) {
+			mask[i] = true
+		}
+	}
+	f := q.Filter
+	search := searchText(f.Search)
+	extra := f.Name != "" || f.CodeFrom != "" || f.CodeTo != "" || f.UpdatedSince != nil
+	byUpdated, desc := q.Order.Field == customer.OrderUpdatedAt, q.Order.Desc
+	k := max(q.First, 0) + 1 // one more tells whether more follow
+
+	m := s.match(search, mask, f, extra)
+	defer m.release()
+	total := m.n
+	var page []*rec
+	delta, key := s.dName, func(r *rec) []byte { return r.name }
+	if byUpdated {
+		page = s.pageByUpdated(m, q.After, desc, k)
+		delta, key = s.dUpd, func(r *rec) []byte { return r.upd }
+	} else {
+		page = s.pageByName(m, q.After, desc, k)
+	}
+
+	// The delta, in order: every match counts; the first k after the
+	// cursor join the page.
+	var dpage []*rec
+	for i := range delta {
+		r := delta[i]
+		if desc {
+			r = delta[len(delta)-1-i]
+		}
+		if !mask[r.src] || search != "" && !strings.Contains(r.hay, search) || extra && !f.Matches(r.e.C) {
+			continue
+		}
+		total++
+		if len(dpage) < k && after(key(r), q.After, desc) {
+			dpage = append(dpage, r)
+		}
+	}
+
+	res := Result{Total: total}
+	for i, j := 0, 0; (i < len(page) || j < len(dpage)) && len(res.Entries) < k; {
+		var r *rec
+		switch {
+		case j >= len(dpage):
+			r, i = page[i], i+1
+		case i >= len(page):
+			r, j = dpage[j], j+1
+		case (bytes.Compare(key(page[i]), key(dpage[j])) < 0) != desc:
+			r, i = page[i], i+1
+		default:
+			r, j = dpage[j], j+1
+		}
+		res.Entries = append(res.Entries, r.e)
+		res.Keys = append(res.Keys, key(r))
+	}
+	if len(res.Entries) == k {
+		res.Entries, res.Keys, res.More = res.Entries[:k-1], res.Keys[:k-1], true
+	}
+	return res
+}
+
+// Named returns src's records named exactly name, in NAME order.
+func (x *Index) Named(src customer.Source, name string) []*customer.Customer {
+	s := x.cur.Load()
+	si := srcIndex(src)
+	prefix := append(escape(nil, customer.NameSortKey(name)), si)
+	var out []*customer.Customer
+	recs := s.b.recs
+	d := sort.Search(len(recs), func(i int) bool { return bytes.Compare(recs[i].name, prefix) >= 0 })
+	j, _ := slices.BinarySearchFunc(s.dName, prefix, func(r *rec, p []byte) int { return bytes.Compare(r.name, p) })
+	for {
+		for d < len(recs) && bytes.HasPrefix(recs[d].name, prefix) && (!s.alive(uint32(d)) || recs[d].e.C.Name != name) {
+			d++
+		}
+		for j < len(s.dName) && bytes.HasPrefix(s.dName[j].name, prefix) && s.dName[j].e.C.Name != name {
+			j++
+		}
+		inBase := d < len(recs) && bytes.HasPrefix(recs[d].name, prefix)
+		inDelta := j < len(s.dName) && bytes.HasPrefix(s.dName[j].name, prefix)
+		switch {
+		case inBase && (!inDelta || byName(recs[d], s.dName[j]) < 0):
+			out, d = append(out, recs[d].e.C), d+1
+		case inDelta:
+			out, j = append(out, s.dName[j].e.C), j+1
+		default:
+			return out
+		}
+	}
+}
+
+// holds tells whether r holds p: its number, with no extension, the same
+// or none where p has one.
+func holds(r *rec, p customer.Phone164) bool {
+	for _, q := range r.phones {
+		if q.Number == p.Number && (p.Ext == "" || q.Ext == "" || q.Ext == p.Ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// ByPhone returns the records of sources holding p.Number, in NAME order.
+// When p.Ext is set, a record whose same number has another extension
+// (and none without) is left out.
+func (x *Index) ByPhone(p customer.Phone164, sources []customer.Source) []*customer.Customer {
+	s := x.cur.Load()
+	var mask [nsrc]bool
+	for _, src := range sources {
+		mask[srcIndex(src)] = true
+	}
+	var base []*rec
+	ph := s.b.phones
+	i := sort.Search(len(ph), func(i int) bool { return ph[i].number >= p.Number })
+	last := uint32(1<<32 - 1)
+	for ; i < len(ph) && ph[i].number == p.Number; i++ {
+		d := ph[i].doc
+		r := s.b.recs[d]
+		if d != last && mask[r.src] && s.alive(d) && holds(r, p) {
+			base = append(base, r)
+		}
+		last = d
+	}
+	var out []*customer.Customer
+	j := 0
+	for _, r := range s.dName {
+		if !mask[r.src] || !holds(r, p) {
+			continue
+		}
+		for j < len(base) && byName(base[j], r) < 0 {
+			out = append(out, base[j].e.C)
+			j++
+		}
+		out = append(out, r.e.C)
+	}
+	for ; j < len(base); j++ {
+		out = append(out, base[j].e.C)
+	}
+	return out
+}
