@@ -41,7 +41,7 @@ type Entry struct {
 // the records upserted since the base was built, kept in each order as
 // sorted slices (merged, not re-sorted, by each Apply), and a bitset of the
 // base records replaced or deleted since ("dead"). When the delta passes
-// a threshold (an eighth of the base, 2,048 to 16,384 records), Apply
+// a threshold (a quarter of the base, 4,096 to 16,384 records), Apply
 // rebuilds the base synchronously: a merge of the base's surviving
 // records with the delta, remapping the base's posting lists rather than
 // re-reading 300,000 haystacks. No goroutine is started, so nothing can
@@ -497,7 +497,18 @@ func (x *Index) Apply(upserts []*Entry, deletes []Key) {
 	for _, r := range latest {
 		add = append(add, r)
 	}
-	keep := func(r *rec) bool { return !changed[r.key] }
+	// The delta's records that changed: found by key, not by a map lookup
+	// for every record of the delta in each of its three orders.
+	var drop map[*rec]bool
+	for k := range changed {
+		if r, ok := old.deltaGet(k); ok {
+			if drop == nil {
+				drop = map[*rec]bool{}
+			}
+			drop[r] = true
+		}
+	}
+	keep := func(r *rec) bool { return drop == nil || !drop[r] }
 	next.dName = mergeRecs(old.dName, add, keep, byName)
 	next.dUpd = mergeRecs(old.dUpd, add, keep, byUpd)
 	next.dKey = mergeRecs(old.dKey, add, keep, byKeyRec)
@@ -514,10 +525,10 @@ func (x *Index) Apply(upserts []*Entry, deletes []Key) {
 // rebuildAt is how large the delta may grow over a base of n records
 // before the base is rebuilt: large enough that rebuilds are rare, small
 // enough that scanning it costs a query little.
-func rebuildAt(n int) int { return min(max(n/8, minDelta), maxDelta) }
+func rebuildAt(n int) int { return min(max(n/4, minDelta), maxDelta) }
 
 // They are variables so that tests can make rebuilds frequent.
-var minDelta, maxDelta = 2048, 16384
+var minDelta, maxDelta = 4096, 16384
 
 // mergeRecs returns the records of old that keep holds merged with add,
 // in cmp's order; add is sorted in place.
@@ -628,40 +639,75 @@ func (s *snap) rebuild() *base {
 	}
 	nb.phones = append(nb.phones, addPhones[j:]...)
 
-	// Grams: the delta's records, tokenized in doc order, so that each
-	// gram's new docs come sorted.
+	// Grams: the delta's records, tokenized in doc order (the delta is
+	// in NAME order too), so that each gram's new docs come sorted.
 	addGrams := map[uint64][]uint32{}
 	var buf []uint64
-	for d, r := range nb.recs {
-		if _, ok := deltaDoc[r]; !ok {
-			continue
-		}
+	for _, r := range s.dName {
+		d := deltaDoc[r]
 		buf = grams(r.hay, buf)
 		for _, g := range buf {
-			addGrams[g] = append(addGrams[g], uint32(d))
+			addGrams[g] = append(addGrams[g], d)
 		}
 	}
 	nb.grams = make(map[uint64]*posting, len(ob.grams)+len(addGrams)/4)
-	var ids []uint32
 	for g, p := range ob.grams {
-		ids = ids[:0]
-		p.each(func(od uint32) {
-			if d := remap[od]; d != gone {
-				ids = append(ids, d)
-			}
-		})
-		if extra := addGrams[g]; len(extra) > 0 {
-			ids = mergeIDs(ids, extra)
-			delete(addGrams, g)
-		}
-		if len(ids) > 0 {
-			nb.grams[g] = newPosting(slices.Clone(ids), n)
+		extra := addGrams[g]
+		delete(addGrams, g)
+		if np := remapPosting(p, extra, remap, n); np != nil {
+			nb.grams[g] = np
 		}
 	}
 	for g, extra := range addGrams {
 		nb.grams[g] = newPosting(extra, n)
 	}
 	return nb
+}
+
+// remapPosting moves p to the new base's docs (remap; gone: dropped) and
+// adds extra; nil when nothing is left.
+func remapPosting(p *posting, extra, remap []uint32, n int) *posting {
+	const gone = ^uint32(0)
+	if p.bits == nil {
+		ids := make([]uint32, 0, len(p.ids)+len(extra))
+		for _, od := range p.ids {
+			if d := remap[od]; d != gone {
+				ids = append(ids, d)
+			}
+		}
+		if len(extra) > 0 {
+			ids = mergeIDs(ids, extra)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		return newPosting(ids, n)
+	}
+	nbits := newBitset(n)
+	for w, word := range p.bits {
+		for ; word != 0; word &= word - 1 {
+			if d := remap[w<<6+bits.TrailingZeros64(word)]; d != gone {
+				nbits[d>>6] |= 1 << (d & 63)
+			}
+		}
+	}
+	for _, d := range extra {
+		nbits.set(d)
+	}
+	c := nbits.count()
+	if dense(c, n) {
+		return &posting{bits: nbits, n: c}
+	}
+	if c == 0 {
+		return nil
+	}
+	ids := make([]uint32, 0, c)
+	for w, word := range nbits {
+		for ; word != 0; word &= word - 1 {
+			ids = append(ids, uint32(w<<6+bits.TrailingZeros64(word)))
+		}
+	}
+	return &posting{ids: ids, n: c}
 }
 
 func cmpPhoneRef(a, b phoneRef) int {
