@@ -116,11 +116,12 @@ func NormalizePhone(s string) (Phone164, error) {
 	}
 	plus := false
 	var digits strings.Builder
-	for i, r := range strings.TrimSpace(main) {
+	for _, r := range strings.TrimSpace(main) {
 		switch {
 		case '0' <= r && r <= '9':
 			digits.WriteRune(r)
-		case r == '+' && i == 0:
+		case r == '+' && digits.Len() == 0 && !plus:
+			// First of the number, also inside "(+86)".
 			plus = true
 		case strings.ContainsRune(mainPunct, r):
 		case unicode.IsLetter(r):
