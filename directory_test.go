@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,5 +251,56 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// simRecord changes one record at the simulators as the vendor's own
+// users would: PUT (body in the vendor's wire format) or DELETE.
+func simRecord(t *testing.T, s *simServer, method, source, id, body string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url()+"/_sim/records/"+source+"/"+id, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s /_sim/records/%s/%s: %d", method, source, id, resp.StatusCode)
+	}
+}
+
+// TestDirectoryFollowsChangesAtTheVendors: a record created, renamed or
+// deleted at a vendor is found (or no longer found) by search within the
+// sync interval.
+func TestDirectoryFollowsChangesAtTheVendors(t *testing.T) {
+	s := startSim(t, sim.Options{Seed: 24, Customers: 120, CRMRate: quota.Rate{Off: true}})
+	addr, _ := start(t, gatewayEnv(s, map[string]string{"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_DATA_DIR": t.TempDir(),
+		"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_INTERVAL": "200ms", "CUSTGRAPH_SYNC_FULL_INTERVAL": "1s",
+		"CUSTGRAPH_SYNC_YCM_PACE": "0"}), "serve")
+	waitDirectoryReady(t, addr, 30*time.Second)
+
+	found := func(search string) []string { return searchIDs(t, addr, search) }
+	simRecord(t, s, http.MethodPut, "crm", "990001", `{"name":"甲乙丙丁新客户"}`)
+	simRecord(t, s, http.MethodPut, "u8", "00000003", `{"code":"00000003","name":"戊己庚辛改名客户"}`)
+	simRecord(t, s, http.MethodPut, "ycm", "990002", `{"company":"壬癸子丑新客户","mobileNumber":"13911112222"}`)
+	waitFor(t, "the CRM record created to be found", func() bool { return strings.Join(found("甲乙丙丁"), ",") == "crm:990001" })
+	waitFor(t, "the U8 record renamed to be found", func() bool { return strings.Join(found("戊己庚辛"), ",") == "u8:00000003" })
+	waitFor(t, "the YCM record created to be found", func() bool { return strings.Join(found("壬癸子丑"), ",") == "ycm:990002" })
+	var byPhone struct {
+		CustomersByPhone []struct{ ID string }
+	}
+	resp := ask(t, addr, `{ customersByPhone(number: "+86 139-1111-2222") { id } }`, nil)
+	if err := json.Unmarshal(resp.Data, &byPhone); err != nil || len(byPhone.CustomersByPhone) != 1 || byPhone.CustomersByPhone[0].ID != "ycm:990002" {
+		t.Errorf("customersByPhone of the new YCM record: %s %+v", resp.Data, resp.Errors)
+	}
+
+	for _, del := range [][2]string{{"crm", "990001"}, {"ycm", "990002"}, {"u8", "00000003"}} {
+		simRecord(t, s, http.MethodDelete, del[0], del[1], "")
+	}
+	for _, q := range []string{"甲乙丙丁", "壬癸子丑", "戊己庚辛"} {
+		waitFor(t, "the deleted record "+q+" to disappear", func() bool { return len(found(q)) == 0 })
 	}
 }
