@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"custgraph/internal/customer"
 )
@@ -77,7 +78,7 @@ func OpenFile(dir string) (*File, string, error) {
 	path := filepath.Join(dir, fileName)
 	reset := ""
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, "", fmt.Errorf("directory data dir %s is in use by another process (give each replica its own CUSTGRAPH_DATA_DIR, or share one directory through CUSTGRAPH_REDIS_URL)", dir)
 	}
 	if err != nil {

@@ -70,12 +70,6 @@ func (v *crmVendor) Get(_ context.Context, key string) (*customer.Customer, erro
 	return &cc, nil
 }
 
-func (v *crmVendor) listCalls() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.lists
-}
-
 // dirReplica is one replica's directory on the shared Redis.
 type dirReplica struct {
 	d    *directory.Directory
