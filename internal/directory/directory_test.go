@@ -276,3 +276,36 @@ func TestCorruptOrOlderFileIsReadAgainNotServed(t *testing.T) {
 		t.Errorf("corrupt file kept aside as %v, want one", aside)
 	}
 }
+
+// TestStaleCopyIsNotServed: a copy whose last successful pass is older than
+// MaxAge is STALE: not served by key or name (the service then asks the
+// vendor, or answers DIRECTORY_UNAVAILABLE), and READY again once a pass
+// succeeds.
+func TestStaleCopyIsNotServed(t *testing.T) {
+	v := newVendor(customer.U8, 10)
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	d := directory.New(directory.Options{Vendors: map[customer.Source]directory.Vendor{customer.U8: v},
+		Interval: time.Hour, MaxAge: 10 * time.Minute, Now: clock})
+	run(t, d)
+	eventually(t, "READY", ready(d, customer.U8))
+	if _, ok := d.Record(customer.U8, "00001"); !ok {
+		t.Fatal("a READY copy did not serve a key it holds")
+	}
+	advance(11 * time.Minute)
+	st := d.Status(customer.U8)
+	if st.State != customer.DirectoryStale || st.LagSeconds == nil || *st.LagSeconds < 600 {
+		t.Fatalf("status %+v after 11 minutes without a pass, want STALE with a lag over 600 s", st)
+	}
+	if _, ok := d.Record(customer.U8, "00001"); ok {
+		t.Error("a STALE copy served a key")
+	}
+	if _, ok := d.Named(customer.U8, "公司00001"); ok {
+		t.Error("a STALE copy served a name")
+	}
+	// The next pass (due after Interval on the same clock) makes it READY.
+	advance(time.Hour)
+	eventually(t, "READY after a pass", ready(d, customer.U8))
+}

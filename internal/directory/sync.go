@@ -63,8 +63,11 @@ func (s *syncer) run(ctx context.Context) {
 		s.counters.Syncing.Store(true)
 		wait := s.due().Sub(s.now())
 		if wait > 0 {
+			// The due time is on the directory's clock (Options.Now),
+			// which need not be the timer's: look at it again at least
+			// every second, and in time to renew a shared lease.
+			wait = min(wait, time.Second)
 			if shared != nil {
-				// Come back in time to renew the lease.
 				wait = min(wait, ttl/3)
 			}
 			sleep(ctx, wait)
