@@ -420,6 +420,21 @@ func TestCachedAnswersAreNotWrittenAgain(t *testing.T) {
 	}
 }
 
+// TestBackgroundListDoesNotPrimeTheCache: the directory's sync reads every
+// page of a source in the background; its pages must not fill (and churn)
+// the cache by key, which the directory itself answers.
+func TestBackgroundListDoesNotPrimeTheCache(t *testing.T) {
+	f := newFake(customer.U8)
+	f.listIDs = []string{"a", "b"}
+	s := NewU8(f, Options{CacheTTL: time.Minute})
+	if _, err := s.List(quota.Background(context.Background()), customer.ListQuery{Page: 1, PageSize: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.PeekGet("b"); ok {
+		t.Error("a background list primed the cache")
+	}
+}
+
 func TestListIsNotCached(t *testing.T) {
 	f := newFake(customer.U8)
 	f.listIDs = []string{"a"}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/quota"
 )
 
 // U8 is a guarded U8 client: exactly customer.U8Source.
@@ -153,8 +154,12 @@ func peek[V any](g *Guard, c *cache[V], key string) (V, bool) {
 func (g *Guard) list(ctx context.Context, q customer.ListQuery, fetch func(context.Context, customer.ListQuery) (*customer.Page, error)) (*customer.Page, error) {
 	v, err, shared := g.flights.do(ctx, flightKey(ctx, listKey(q)), func(ctx context.Context) (any, error) {
 		v, err := g.run(ctx, func(ctx context.Context) (any, error) { return fetch(ctx, q) })
-		if err == nil {
+		if err == nil && !quota.IsBackground(ctx) {
 			// Once per vendor answer, not once per caller sharing it.
+			// Not the directory's sync (background): it reads every
+			// page of a source, which would churn the cache (and, with
+			// replicas, write every record to Redis) for keys the
+			// directory itself answers.
 			g.remember(ctx, v.(*customer.Page).Customers)
 		}
 		return v, err
