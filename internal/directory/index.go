@@ -8,11 +8,13 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"custgraph/internal/customer"
 )
@@ -72,7 +74,7 @@ type Entry struct {
 // NewIndex returns an empty index.
 func NewIndex() *Index {
 	x := &Index{}
-	x.cur.Store(&snap{b: &base{grams: map[uint64]*posting{}}})
+	x.cur.Store(&snap{b: &base{grams: map[uint64]*posting{}, hoff: []uint32{0}}})
 	return x
 }
 
@@ -86,13 +88,18 @@ type Index struct {
 // rec is an entry with everything the index derives from it, computed
 // once, when the entry is applied.
 type rec struct {
-	e      *Entry
-	key    Key
-	src    uint8  // the source's position in customer.AllSources
-	name   []byte // the NAME order key
-	upd    []byte // the UPDATED_AT order key
-	hay    string // the normalized haystack: fields joined by '\n'
-	phones []customer.Phone164
+	e    *Entry
+	key  Key
+	src  uint8  // the source's position in customer.AllSources
+	name []byte // the NAME order key
+	upd  []byte // the UPDATED_AT order key
+	hay  string // the normalized haystack: fields joined by '\n'
+	// The haystack's fields come in three runs: those holding anything
+	// but ASCII, hay[:wide]; those of ASCII holding more than digits,
+	// hay[wide:text]; the digits alone (phones), hay[text:]. A search
+	// reads only the runs it can match (see hayRun).
+	wide, text uint32
+	phones     []customer.Phone164
 }
 
 // srcIndex numbers the sources as customer.AllSources orders them (the
@@ -205,8 +212,81 @@ func newRec(e *Entry) *rec {
 			r.phones = append(r.phones, n)
 		}
 	}
+	// Order the fields by run (stably: the order within a run is the
+	// order above) and note where the runs end.
+	slices.SortStableFunc(fields, func(a, b string) int { return fieldRun(a) - fieldRun(b) })
+	var wide, text int
+	for _, f := range fields {
+		switch fieldRun(f) {
+		case 0:
+			wide += len(f) + 1
+			text = wide
+		case 1:
+			text += len(f) + 1
+		}
+	}
 	r.hay = strings.Join(fields, "\n")
+	r.wide, r.text = uint32(min(wide, len(r.hay))), uint32(min(text, len(r.hay)))
 	return r
+}
+
+// fieldRun tells which run of the haystack a field goes in: 0 when it
+// holds anything but ASCII, 1 when ASCII but more than digits, 2 when
+// digits alone.
+func fieldRun(f string) int {
+	run := 2
+	for i := 0; i < len(f); i++ {
+		switch c := f[i]; {
+		case c >= utf8.RuneSelf:
+			return 0
+		case c < '0' || c > '9':
+			run = 1
+		}
+	}
+	return run
+}
+
+// hayRun tells which runs of a haystack a (normalized, non-empty) search
+// can match within, as an index into searchRuns: a search holding
+// anything but ASCII only the first run; one of ASCII with more than
+// digits the first two; digits all three. A match never spans two
+// fields, and a field in a later run lacks what the search holds.
+func hayRun(search string) int {
+	return fieldRun(search)
+}
+
+// searchIn returns the part of r's haystack a search of run run reads.
+func (r *rec) searchIn(run int) string {
+	switch run {
+	case 0:
+		return r.hay[:r.wide]
+	case 1:
+		return r.hay[:r.text]
+	}
+	return r.hay
+}
+
+// contains is strings.Contains(h, q), faster on this index's haystacks.
+// strings.Index over more than 64 bytes first looks for q's first byte
+// with IndexByte; in Chinese text that byte (0xe4 to 0xe9) is nearly
+// every third byte, so it stops at each and compares. Over 64 bytes or
+// fewer it runs the vectorized brute force at once, so a long haystack
+// is read in windows of 64 bytes overlapping by len(q)-1, which finds
+// every match. Three to five times faster on the benchmarks' searches.
+func contains(h, q string) bool {
+	const window = 64 // bytealg.MaxBruteForce on amd64
+	if len(h) <= window || len(q) > window/2 || len(q) < 2 {
+		return strings.Contains(h, q)
+	}
+	step := window - len(q) + 1
+	for i := 0; ; i += step {
+		if i+window >= len(h) {
+			return strings.Contains(h[i:], q)
+		}
+		if strings.Contains(h[i:i+window], q) {
+			return true
+		}
+	}
 }
 
 // Grams: a unigram is its rune; a bigram sets the top bit above its two
@@ -337,7 +417,18 @@ type phoneRef struct {
 
 // base is the immutable bulk of a snapshot.
 type base struct {
-	recs   []*rec // in NAME order: a doc is a position here
+	// recs holds the records by value, in NAME order: a doc is a position
+	// here. By value, and with their haystacks and keys sliced from the
+	// arenas below, so that 300,000 records are a few large objects for
+	// the collector rather than a million small ones, and a verification
+	// pass reads memory in order instead of chasing a pointer a record.
+	recs []rec
+	// hay is every doc's haystack, in doc order: doc d's is
+	// hay[hoff[d]:hoff[d+1]] (also recs[d].hay). Verifying the candidates
+	// of a long search reads it front to back.
+	hay    string
+	hoff   []uint32
+	runs   [][2]uint32 // doc d's haystack's wide and text (see rec)
 	grams  map[uint64]*posting
 	upd    []uint32   // docs in UPDATED_AT order
 	byKey  []uint32   // docs in (source, ID) order
@@ -430,8 +521,8 @@ func (x *Index) Each(src customer.Source, fn func(*Entry) bool) {
 			return
 		case d < 0:
 			r, j = s.dName[j], j+1
-		case j >= len(s.dName) || byName(s.b.recs[d], s.dName[j]) < 0:
-			r, d = s.b.recs[d], bs.next(d+1)
+		case j >= len(s.dName) || byName(&s.b.recs[d], s.dName[j]) < 0:
+			r, d = &s.b.recs[d], bs.next(d+1)
 		default:
 			r, j = s.dName[j], j+1
 		}
@@ -560,33 +651,36 @@ func (s *snap) rebuild() *base {
 		n += ob.nsrc[i] - s.ndead[i]
 	}
 	n += len(s.dName)
-	nb := &base{recs: make([]*rec, 0, n)}
+	nb := &base{recs: make([]rec, 0, n)}
 	const gone = ^uint32(0)
 	remap := make([]uint32, len(ob.recs))
 	deltaDoc := make(map[*rec]uint32, len(s.dName))
 	j := 0
-	for d, r := range ob.recs {
+	for d := range ob.recs {
+		r := &ob.recs[d]
 		if !s.alive(uint32(d)) {
 			remap[d] = gone
 			continue
 		}
 		for j < len(s.dName) && byName(s.dName[j], r) < 0 {
 			deltaDoc[s.dName[j]] = uint32(len(nb.recs))
-			nb.recs = append(nb.recs, s.dName[j])
+			nb.recs = append(nb.recs, *s.dName[j])
 			j++
 		}
 		remap[d] = uint32(len(nb.recs))
-		nb.recs = append(nb.recs, r)
+		nb.recs = append(nb.recs, *r)
 	}
 	for ; j < len(s.dName); j++ {
 		deltaDoc[s.dName[j]] = uint32(len(nb.recs))
-		nb.recs = append(nb.recs, s.dName[j])
+		nb.recs = append(nb.recs, *s.dName[j])
 	}
+	nb.arenas()
 
 	for i := range nb.src {
 		nb.src[i] = newBitset(n)
 	}
-	for d, r := range nb.recs {
+	for d := range nb.recs {
+		r := &nb.recs[d]
 		nb.src[r.src].set(uint32(d))
 		nb.nsrc[r.src]++
 	}
@@ -601,7 +695,7 @@ func (s *snap) rebuild() *base {
 			if d == gone {
 				continue
 			}
-			for j < len(delta) && cmp(delta[j], nb.recs[d]) < 0 {
+			for j < len(delta) && cmp(delta[j], &nb.recs[d]) < 0 {
 				out = append(out, deltaDoc[delta[j]])
 				j++
 			}
@@ -662,6 +756,40 @@ func (s *snap) rebuild() *base {
 		nb.grams[g] = newPosting(extra, n)
 	}
 	return nb
+}
+
+// arenas copies the haystacks and keys of b's records, in doc order,
+// into one string and one byte slice, and points the records at them.
+// The records are b's own copies, so no reader of an older snapshot sees
+// them change.
+func (b *base) arenas() {
+	nhay, nkey := 0, 0
+	for i := range b.recs {
+		r := &b.recs[i]
+		nhay += len(r.hay)
+		nkey += len(r.name) + len(r.upd)
+	}
+	var hb strings.Builder
+	hb.Grow(nhay)
+	keys := make([]byte, 0, nkey)
+	b.hoff = make([]uint32, len(b.recs)+1)
+	b.runs = make([][2]uint32, len(b.recs))
+	for i := range b.recs {
+		r := &b.recs[i]
+		hb.WriteString(r.hay)
+		b.hoff[i+1] = uint32(hb.Len())
+		b.runs[i] = [2]uint32{r.wide, r.text}
+		o := len(keys)
+		keys = append(keys, r.name...)
+		r.name = keys[o:len(keys):len(keys)]
+		o = len(keys)
+		keys = append(keys, r.upd...)
+		r.upd = keys[o:len(keys):len(keys)]
+	}
+	b.hay = hb.String()
+	for i := range b.recs {
+		b.recs[i].hay = b.hay[b.hoff[i]:b.hoff[i+1]]
+	}
 }
 
 // remapPosting moves p to the new base's docs (remap; gone: dropped) and
@@ -871,30 +999,132 @@ func (s *snap) match(search string, mask [nsrc]bool, f customer.Filter, extra bo
 			m.ids = append(m.ids, d)
 		}
 	}
-	keep := func(d uint32) bool {
-		r := b.recs[d]
-		return (!verify || strings.Contains(r.hay, search)) && (!extra || f.Matches(r.e.C))
-	}
-	if m.bits != nil {
-		for w, word := range m.bits {
-			if verify || extra {
-				for x := word; x != 0; x &= x - 1 {
-					bit := uint64(1) << bits.TrailingZeros64(x)
-					if !keep(uint32(w<<6 + bits.TrailingZeros64(x))) {
-						word &^= bit
-					}
-				}
-				m.bits[w] = word
-			}
-			m.n += bits.OnesCount64(word)
+	if !verify && !extra {
+		if m.bits != nil {
+			m.n = m.bits.count()
+		} else {
+			m.n = len(m.ids)
 		}
 		return m
 	}
-	if verify || extra {
-		m.ids = slices.DeleteFunc(m.ids, func(d uint32) bool { return !keep(d) })
+	// The haystacks are read from the arena, in doc order: the
+	// candidates of a long search are verified by a forward scan of
+	// memory, of the runs the search can match in alone.
+	run := hayRun(search)
+	keep := func(d uint32) bool {
+		if verify {
+			end := b.hoff[d+1]
+			if run < 2 {
+				end = b.hoff[d] + b.runs[d][run]
+			}
+			if !contains(b.hay[b.hoff[d]:end], search) {
+				return false
+			}
+		}
+		return !extra || f.Matches(b.recs[d].e.C)
 	}
-	m.n = len(m.ids)
+	if m.bits != nil {
+		m.n = filterBits(m.bits, keep)
+	} else {
+		m.ids = filterIDs(m.ids, keep)
+		m.n = len(m.ids)
+	}
 	return m
+}
+
+// parallelFrom is how many candidates make verifying them worth
+// splitting across the processors: below it (some hundreds of
+// microseconds of strings.Contains) starting goroutines costs more than
+// it saves.
+const parallelFrom = 4096
+
+// parallel calls fn(i) for i in [0, n) on up to GOMAXPROCS goroutines,
+// handing out the indexes one at a time so that a slow chunk does not
+// hold the others up, and returns when every call has. The goroutines
+// end with it: none outlives the call.
+func parallel(n int, fn func(i int)) {
+	p := min(runtime.GOMAXPROCS(0), n)
+	if p <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range p {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// chunkWords is how many bitset words (of 64 docs) one parallel task
+// verifies: some 16,000 docs, large enough to make handing out tasks
+// cheap, small enough to balance two or more processors.
+const chunkWords = 256
+
+// filterBits clears the members of s that keep refuses and returns how
+// many are left. Large sets are verified in parallel, each task on its
+// own words of s, so no two goroutines write the same word.
+func filterBits(s bitset, keep func(uint32) bool) int {
+	filter := func(lo, hi int) int {
+		n := 0
+		for w := lo; w < hi; w++ {
+			word := s[w]
+			for x := word; x != 0; x &= x - 1 {
+				if !keep(uint32(w<<6 + bits.TrailingZeros64(x))) {
+					word &^= x & -x
+				}
+			}
+			s[w] = word
+			n += bits.OnesCount64(word)
+		}
+		return n
+	}
+	if s.count() < parallelFrom {
+		return filter(0, len(s))
+	}
+	tasks := (len(s) + chunkWords - 1) / chunkWords
+	counts := make([]int, tasks)
+	parallel(tasks, func(i int) {
+		counts[i] = filter(i*chunkWords, min((i+1)*chunkWords, len(s)))
+	})
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// filterIDs keeps the docs of ids that keep accepts, in place. Long lists
+// are verified in parallel, each task compacting its own stretch; the
+// stretches are then moved together.
+func filterIDs(ids []uint32, keep func(uint32) bool) []uint32 {
+	if len(ids) < parallelFrom {
+		return slices.DeleteFunc(ids, func(d uint32) bool { return !keep(d) })
+	}
+	const chunk = chunkWords * 64 / 4
+	tasks := (len(ids) + chunk - 1) / chunk
+	kept := make([]int, tasks)
+	parallel(tasks, func(i int) {
+		part := ids[i*chunk : min((i+1)*chunk, len(ids))]
+		kept[i] = len(slices.DeleteFunc(part, func(d uint32) bool { return !keep(d) }))
+	})
+	n := 0
+	for i, k := range kept {
+		n += copy(ids[n:], ids[i*chunk:i*chunk+k])
+	}
+	return ids[:n]
 }
 
 // after tells whether key follows the cursor in the order asked.
@@ -935,7 +1165,7 @@ func (s *snap) pageByName(m *docset, cursor []byte, desc bool, k int) []*rec {
 			if d < 0 {
 				break
 			}
-			out = append(out, recs[d])
+			out = append(out, &recs[d])
 			if desc {
 				d--
 			} else {
@@ -951,12 +1181,12 @@ func (s *snap) pageByName(m *docset, cursor []byte, desc bool, k int) []*rec {
 		}
 		i, _ = slices.BinarySearch(m.ids, uint32(start)+1)
 		for i--; i >= 0 && len(out) < k; i-- {
-			out = append(out, recs[m.ids[i]])
+			out = append(out, &recs[m.ids[i]])
 		}
 		return out
 	}
 	for ; i < len(m.ids) && len(out) < k; i++ {
-		out = append(out, recs[m.ids[i]])
+		out = append(out, &recs[m.ids[i]])
 	}
 	return out
 }
@@ -989,14 +1219,14 @@ func (s *snap) pageByUpdated(m *docset, cursor []byte, desc bool, k int) []*rec 
 		}
 		for i := start; i >= 0 && i < n && len(out) < k; i += step {
 			if d := upd[i]; m.has(d) {
-				out = append(out, recs[d])
+				out = append(out, &recs[d])
 			}
 		}
 		return out
 	}
 	h := &recHeap{desc: desc}
 	consider := func(d uint32) {
-		r := recs[d]
+		r := &recs[d]
 		if !after(r.upd, cursor, desc) {
 			return
 		}
@@ -1069,6 +1299,7 @@ func (x *Index) Query(q Query) Result {
 	k := max(q.First, 0) + 1 // one more tells whether more follow
 
 	m := s.match(search, mask, f, extra)
+	run := hayRun(search)
 	defer m.release()
 	total := m.n
 	var page []*rec
@@ -1088,7 +1319,7 @@ func (x *Index) Query(q Query) Result {
 		if desc {
 			r = delta[len(delta)-1-i]
 		}
-		if !mask[r.src] || search != "" && !strings.Contains(r.hay, search) || extra && !f.Matches(r.e.C) {
+		if !mask[r.src] || search != "" && !contains(r.searchIn(run), search) || extra && !f.Matches(r.e.C) {
 			continue
 		}
 		total++
@@ -1138,7 +1369,7 @@ func (x *Index) Named(src customer.Source, name string) []*customer.Customer {
 		inBase := d < len(recs) && bytes.HasPrefix(recs[d].name, prefix)
 		inDelta := j < len(s.dName) && bytes.HasPrefix(s.dName[j].name, prefix)
 		switch {
-		case inBase && (!inDelta || byName(recs[d], s.dName[j]) < 0):
+		case inBase && (!inDelta || byName(&recs[d], s.dName[j]) < 0):
 			out, d = append(out, recs[d].e.C), d+1
 		case inDelta:
 			out, j = append(out, s.dName[j].e.C), j+1
@@ -1174,7 +1405,7 @@ func (x *Index) ByPhone(p customer.Phone164, sources []customer.Source) []*custo
 	last := uint32(1<<32 - 1)
 	for ; i < len(ph) && ph[i].number == p.Number; i++ {
 		d := ph[i].doc
-		r := s.b.recs[d]
+		r := &s.b.recs[d]
 		if d != last && mask[r.src] && s.alive(d) && holds(r, p) {
 			base = append(base, r)
 		}

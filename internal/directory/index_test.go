@@ -657,3 +657,22 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestContains holds the windowed contains to strings.Contains.
+func TestContains(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	alphabet := []string{"a", "b", "科", "技", "\n", "1"}
+	gen := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	for range 20000 {
+		h, q := gen(r.IntN(120)), gen(1+r.IntN(12))
+		if got, want := contains(h, q), strings.Contains(h, q); got != want {
+			t.Fatalf("contains(%q, %q) = %v, want %v", h, q, got, want)
+		}
+	}
+}
