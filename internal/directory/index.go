@@ -294,26 +294,6 @@ func contains(h, q string) bool {
 func unigram(r rune) uint64   { return uint64(r) }
 func bigram(a, b rune) uint64 { return 1<<63 | uint64(a)<<32 | uint64(b) }
 
-// grams lists the distinct unigrams and bigrams of hay, sorted; buf is
-// reused.
-func grams(hay string, buf []uint64) []uint64 {
-	buf = buf[:0]
-	prev := rune(-1)
-	for _, r := range hay {
-		if r == '\n' {
-			prev = -1
-			continue
-		}
-		buf = append(buf, unigram(r))
-		if prev >= 0 {
-			buf = append(buf, bigram(prev, r))
-		}
-		prev = r
-	}
-	slices.Sort(buf)
-	return slices.Compact(buf)
-}
-
 // bitset is a set of docs.
 type bitset []uint64
 
@@ -543,14 +523,29 @@ func (x *Index) Apply(upserts []*Entry, deletes []Key) {
 	for _, k := range deletes {
 		del[k] = true
 	}
-	latest := make(map[Key]*rec, len(upserts))
-	for _, e := range upserts {
-		if e == nil || e.C == nil {
-			continue
+	recs := make([]*rec, len(upserts))
+	derive := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if e := upserts[i]; e != nil && e.C != nil && !del[Key{e.C.Source, e.C.SourceID}] {
+				recs[i] = newRec(e)
+			}
 		}
-		k := Key{e.C.Source, e.C.SourceID}
-		if !del[k] {
-			latest[k] = newRec(e)
+	}
+	// A bulk load derives its records on every processor: each task
+	// writes its own stretch of recs, and all have ended when parallel
+	// returns.
+	if len(upserts) >= parallelFrom {
+		const chunk = 1024
+		parallel((len(upserts)+chunk-1)/chunk, func(i int) {
+			derive(i*chunk, min((i+1)*chunk, len(upserts)))
+		})
+	} else {
+		derive(0, len(upserts))
+	}
+	latest := make(map[Key]*rec, len(upserts))
+	for _, r := range recs {
+		if r != nil {
+			latest[r.key] = r // the last upsert of a key wins
 		}
 	}
 	if len(latest) == 0 && len(del) == 0 {
@@ -600,9 +595,9 @@ func (x *Index) Apply(upserts []*Entry, deletes []Key) {
 		}
 	}
 	keep := func(r *rec) bool { return drop == nil || !drop[r] }
-	next.dName = mergeRecs(old.dName, add, keep, byName)
-	next.dUpd = mergeRecs(old.dUpd, add, keep, byUpd)
-	next.dKey = mergeRecs(old.dKey, add, keep, byKeyRec)
+	next.dName = mergeRecs(old.dName, add, keep, nameOrder)
+	next.dUpd = mergeRecs(old.dUpd, add, keep, updOrder)
+	next.dKey = mergeRecs(old.dKey, add, keep, keyOrder)
 	for _, r := range next.dKey {
 		next.dcount[r.src]++
 	}
@@ -623,8 +618,9 @@ var minDelta, maxDelta = 4096, 16384
 
 // mergeRecs returns the records of old that keep holds merged with add,
 // in cmp's order; add is sorted in place.
-func mergeRecs(old, add []*rec, keep func(*rec) bool, cmp func(a, b *rec) int) []*rec {
-	slices.SortFunc(add, cmp)
+func mergeRecs(old, add []*rec, keep func(*rec) bool, o recOrder) []*rec {
+	sortRecs(add, o)
+	cmp := o.cmp
 	out := make([]*rec, 0, len(old)+len(add))
 	j := 0
 	for _, r := range old {
@@ -638,6 +634,97 @@ func mergeRecs(old, add []*rec, keep func(*rec) bool, cmp func(a, b *rec) int) [
 		out = append(out, r)
 	}
 	return append(out, add[j:]...)
+}
+
+// recOrder is an order of records: cmp, and a prefix of the key as
+// three words, which orders as cmp does wherever they differ.
+type recOrder struct {
+	cmp    func(a, b *rec) int
+	prefix func(r *rec) [3]uint64
+}
+
+var (
+	nameOrder = recOrder{byName, func(r *rec) [3]uint64 { return prefix(r.name) }}
+	updOrder  = recOrder{byUpd, func(r *rec) [3]uint64 { return prefix(r.upd) }}
+	keyOrder  = recOrder{byKeyRec, func(r *rec) [3]uint64 {
+		// The source first; the ID only where the whole source fits the
+		// first word, so that equal first words mean equal sources.
+		if len(r.key.Source) >= 8 {
+			return [3]uint64{prefix(r.key.Source)[0]}
+		}
+		p := prefix(r.key.ID)
+		return [3]uint64{prefix(r.key.Source)[0], p[0], p[1]}
+	}}
+)
+
+// prefix returns the first 24 bytes of k, zero-padded, as big-endian
+// words: where two prefixes differ they order as the keys do.
+func prefix[T ~string | ~[]byte](k T) [3]uint64 {
+	var buf [24]byte
+	copy(buf[:], k)
+	return [3]uint64{binary.BigEndian.Uint64(buf[0:]), binary.BigEndian.Uint64(buf[8:]), binary.BigEndian.Uint64(buf[16:])}
+}
+
+func cmpPrefix(a, b [3]uint64) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// sortRecs sorts rs in o. Comparing byte keys through two pointers each
+// time cost a bulk load seconds in cache misses (collation keys share
+// long prefixes: 杭州…); a large sort compares precomputed prefixes held
+// beside the pointer, and reads the keys only on a tie.
+func sortRecs(rs []*rec, o recOrder) {
+	if len(rs) < 256 {
+		slices.SortFunc(rs, o.cmp)
+		return
+	}
+	type item struct {
+		p [3]uint64
+		r *rec
+	}
+	items := make([]item, len(rs))
+	for i, r := range rs {
+		items[i] = item{o.prefix(r), r}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := cmpPrefix(a.p, b.p); c != 0 {
+			return c
+		}
+		return o.cmp(a.r, b.r)
+	})
+	for i := range items {
+		rs[i] = items[i].r
+	}
+}
+
+// sortPhoneRefs sorts ps by number, then doc, comparing prefixes first
+// (as sortRecs).
+func sortPhoneRefs(ps []phoneRef) {
+	type item struct {
+		p  [3]uint64
+		pr phoneRef
+	}
+	items := make([]item, len(ps))
+	for i, p := range ps {
+		items[i] = item{prefix(p.number), p}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := cmpPrefix(a.p, b.p); c != 0 {
+			return c
+		}
+		return cmpPhoneRef(a.pr, b.pr)
+	})
+	for i := range items {
+		ps[i] = items[i].pr
+	}
 }
 
 // rebuild makes a base of s's live records: the base's survivors merged
@@ -716,7 +803,7 @@ func (s *snap) rebuild() *base {
 			addPhones = append(addPhones, phoneRef{p.Number, deltaDoc[r]})
 		}
 	}
-	slices.SortFunc(addPhones, cmpPhoneRef)
+	sortPhoneRefs(addPhones)
 	nb.phones = make([]phoneRef, 0, len(ob.phones)+len(addPhones))
 	j = 0
 	for _, p := range ob.phones {
@@ -735,27 +822,165 @@ func (s *snap) rebuild() *base {
 
 	// Grams: the delta's records, tokenized in doc order (the delta is
 	// in NAME order too), so that each gram's new docs come sorted.
-	addGrams := map[uint64][]uint32{}
-	var buf []uint64
-	for _, r := range s.dName {
-		d := deltaDoc[r]
-		buf = grams(r.hay, buf)
-		for _, g := range buf {
-			addGrams[g] = append(addGrams[g], d)
-		}
-	}
-	nb.grams = make(map[uint64]*posting, len(ob.grams)+len(addGrams)/4)
+	add := tokenize(s.dName, deltaDoc)
+	nb.grams = make(map[uint64]*posting, len(ob.grams)+len(add.grams)/4)
+	taken := make([]bool, len(add.grams))
 	for g, p := range ob.grams {
-		extra := addGrams[g]
-		delete(addGrams, g)
+		var extra []uint32
+		if i := add.find(g); i >= 0 {
+			extra, taken[i] = add.lists[i], true
+		}
 		if np := remapPosting(p, extra, remap, n); np != nil {
 			nb.grams[g] = np
 		}
 	}
-	for g, extra := range addGrams {
-		nb.grams[g] = newPosting(extra, n)
+	for i, g := range add.grams {
+		if !taken[i] {
+			nb.grams[g] = newPosting(add.lists[i], n)
+		}
 	}
 	return nb
+}
+
+// tokenize collects the grams of recs (in NAME order, so their docs
+// increase). A large delta (a bulk load) is cut in stretches tokenized on
+// every processor, whose lists are then joined in order.
+func tokenize(recs []*rec, doc map[*rec]uint32) *gramLists {
+	parts := 1
+	if len(recs) >= 4*parallelFrom {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	ts := make([]*gramLists, parts)
+	per := (len(recs) + parts - 1) / parts
+	parallel(parts, func(i int) {
+		t := newGramLists()
+		for _, r := range recs[min(i*per, len(recs)):min((i+1)*per, len(recs))] {
+			t.doc(r.hay, doc[r])
+		}
+		ts[i] = t
+	})
+	t := ts[0]
+	for _, u := range ts[1:] {
+		for j, g := range u.grams {
+			if i := t.find(g); i >= 0 {
+				t.lists[i] = append(t.lists[i], u.lists[j]...)
+			} else {
+				t.insert(g, u.lists[j])
+			}
+		}
+	}
+	return t
+}
+
+// insert adds gram g, which t does not hold, with its docs.
+func (t *gramLists) insert(g uint64, docs []uint32) {
+	t.grams = append(t.grams, g)
+	t.lists = append(t.lists, docs)
+	i := int32(len(t.grams))
+	a, b := rune(-1), rune(g)
+	if g>>63 == 1 {
+		a, b = rune(g>>32&0x7fffffff), rune(uint32(g))
+	}
+	if p := t.slot(a, b); p != nil {
+		*p = i
+	} else {
+		t.other[g] = i
+	}
+}
+
+// gramLists collects the docs holding each gram, given docs in
+// increasing order. It replaces sorting every record's grams (18 million
+// of them in a bulk load) and a map append for each: a doc is appended
+// to a gram's list unless it is already the list's last, and the common
+// grams (unigrams of the Basic Multilingual Plane, bigrams of two ASCII
+// characters: digits, emails) are found by array index, not hashing.
+type gramLists struct {
+	uni   []int32 // rune → index+1 in grams, for runes below 1<<16
+	ascii []int32 // a<<7|b → index+1, for bigrams of two ASCII runes
+	other map[uint64]int32
+	grams []uint64
+	lists [][]uint32
+}
+
+func newGramLists() *gramLists {
+	return &gramLists{uni: make([]int32, 1<<16), ascii: make([]int32, 1<<14), other: map[uint64]int32{}}
+}
+
+// slot returns where g's index+1 is kept.
+func (t *gramLists) slot(a, b rune) *int32 {
+	switch {
+	case a < 0 && b < 1<<16:
+		return &t.uni[b]
+	case a >= 0 && a < utf8.RuneSelf && b < utf8.RuneSelf:
+		return &t.ascii[a<<7|b]
+	}
+	return nil
+}
+
+// add notes that doc d holds the gram of a and b (a < 0: the unigram b).
+func (t *gramLists) add(a, b rune, d uint32) {
+	var i int32
+	p := t.slot(a, b)
+	if p != nil {
+		i = *p
+	} else {
+		i = t.other[gramOf(a, b)]
+	}
+	if i == 0 {
+		t.grams = append(t.grams, gramOf(a, b))
+		t.lists = append(t.lists, nil)
+		i = int32(len(t.grams))
+		if p != nil {
+			*p = i
+		} else {
+			t.other[gramOf(a, b)] = i
+		}
+	}
+	if l := t.lists[i-1]; len(l) == 0 || l[len(l)-1] != d {
+		t.lists[i-1] = append(l, d)
+	}
+}
+
+func gramOf(a, b rune) uint64 {
+	if a < 0 {
+		return unigram(b)
+	}
+	return bigram(a, b)
+}
+
+// doc adds the unigrams and bigrams of doc d's haystack.
+func (t *gramLists) doc(hay string, d uint32) {
+	prev := rune(-1)
+	for _, r := range hay {
+		if r == '\n' {
+			prev = -1
+			continue
+		}
+		t.add(-1, r, d)
+		if prev >= 0 {
+			t.add(prev, r, d)
+		}
+		prev = r
+	}
+}
+
+// find returns the index of gram g, or -1.
+func (t *gramLists) find(g uint64) int {
+	var i int32
+	switch {
+	case g>>63 == 0 && g < 1<<16:
+		i = t.uni[g]
+	case g>>63 == 1:
+		a, b := rune(g>>32&0x7fffffff), rune(uint32(g))
+		if p := t.slot(a, b); p != nil {
+			i = *p
+		} else {
+			i = t.other[g]
+		}
+	default:
+		i = t.other[g]
+	}
+	return int(i) - 1
 }
 
 // arenas copies the haystacks and keys of b's records, in doc order,
