@@ -233,13 +233,14 @@ func (d *Directory) Run(ctx context.Context) {
 
 // install replaces the whole copy with a snapshot.
 func (d *Directory) install(snap *Snapshot) {
-	idx := NewIndex()
+	// One Apply: the index builds its base once, in bulk, rather than
+	// rebuilding it at every batch as its delta grows.
+	var all []*Entry
 	for _, src := range customer.AllSources {
-		entries := snap.Entries[src]
-		for i := 0; i < len(entries); i += 1000 {
-			idx.Apply(entries[i:min(i+1000, len(entries))], nil)
-		}
+		all = append(all, snap.Entries[src]...)
 	}
+	idx := NewIndex()
+	idx.Apply(all, nil)
 	d.mu.Lock()
 	d.idx = idx
 	d.states = map[customer.Source]*State{}

@@ -102,7 +102,7 @@ func benchIndex(b *testing.B) *Index {
 		bench.heap = heapInUse() - before
 		bench.x = x
 		s := x.cur.Load()
-		b.Logf("built %d records in %v (batches of 500); the index holds %.0f MB of heap besides the entries; base %d, delta %d",
+		b.Logf("built %d records in %v (one Apply, as the directory loads its store); the index holds %.0f MB of heap besides the entries; base %d, delta %d",
 			len(bench.entries), bench.build, float64(bench.heap)/(1<<20), len(s.b.recs), len(s.dKey))
 	})
 	return bench.x
