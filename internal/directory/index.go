@@ -608,6 +608,21 @@ func (x *Index) Apply(upserts []*Entry, deletes []Key) {
 	x.cur.Store(next)
 }
 
+// Compact folds the delta into the base now, if it holds at least min
+// records: the directory calls it when a sync pass ends, so that the
+// records a pass brought are not scanned one by one by every query until
+// the delta would have grown past rebuildAt. Readers keep the old
+// snapshot meanwhile.
+func (x *Index) Compact(min int) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	old := x.cur.Load()
+	if n := len(old.dKey) + old.dead.count(); n == 0 || n < min {
+		return
+	}
+	x.cur.Store(&snap{b: old.rebuild()})
+}
+
 // rebuildAt is how large the delta may grow over a base of n records
 // before the base is rebuilt: large enough that rebuilds are rare, small
 // enough that scanning it costs a query little.
