@@ -373,22 +373,6 @@ func newPosting(ids []uint32, size int) *posting {
 	return &posting{ids: slices.Clip(ids), n: len(ids)}
 }
 
-// each calls fn for every doc of p in order.
-func (p *posting) each(fn func(uint32)) {
-	if p.bits == nil {
-		for _, d := range p.ids {
-			fn(d)
-		}
-		return
-	}
-	for w, word := range p.bits {
-		for word != 0 {
-			fn(uint32(w<<6 + bits.TrailingZeros64(word)))
-			word &= word - 1
-		}
-	}
-}
-
 // phoneRef is one number a base doc holds.
 type phoneRef struct {
 	number string

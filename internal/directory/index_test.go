@@ -16,8 +16,6 @@ import (
 // opt sets a field of a test customer.
 type opt func(*customer.Customer)
 
-func ptr[T any](v T) *T { return &v }
-
 func phones(ns ...string) opt {
 	return func(c *customer.Customer) {
 		for _, n := range ns {
@@ -94,13 +92,6 @@ func sample() []*Entry {
 		entry(customer.CRM, "c2", "长沙重工机械有限公司", phones("0731-84445555"), updated(2)),
 		entry(customer.CRM, "c3", "重庆长江科技有限公司", updated(8)),
 	}
-}
-
-func newSample(t *testing.T) *Index {
-	t.Helper()
-	x := NewIndex()
-	x.Apply(sample(), nil)
-	return x
 }
 
 // rebuilt returns an index holding es in its base (and nothing in its
