@@ -114,6 +114,10 @@ func useDemo(cfg *config.Config, base string) {
 		AppKey: u8sim.DemoAppKey, AppSecret: u8sim.DemoAppSecret, Tuning: cfg.U8.Tuning}
 	cfg.YCM = config.YCM{BaseURL: base + "/ycm", ClientID: ycmsim.DemoClientID, ClientSecret: ycmsim.DemoClientSecret, Tuning: cfg.YCM.Tuning}
 	cfg.CRM = config.CRM{BaseURL: base + "/crm", Login: crmsim.DemoLogin, Password: crmsim.DemoPassword, Tuning: cfg.CRM.Tuning}
+	// Demo mode for good: with the base URLs set, "auto" would now read
+	// as production, and the directory would persist the simulators'
+	// data under ./data (demo mode keeps it in memory).
+	cfg.Demo = config.DemoOn
 }
 
 // gcPercent is serve's GOGC when the environment sets none. The live heap

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -162,6 +163,12 @@ func TestRunServesDemoMode(t *testing.T) {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("the log shows the secret %q", secret)
 		}
+	}
+	// Demo mode's directory syncs the simulators into memory: READY soon,
+	// and no file left in the working directory.
+	waitDirectoryReady(t, addr, 30*time.Second)
+	if _, err := os.Stat("data"); !os.IsNotExist(err) {
+		t.Errorf("demo mode wrote ./data (%v); its directory belongs in memory", err)
 	}
 	for _, path := range []string{"/", "/readyz"} {
 		r, err := http.Get("http://" + addr + path)

@@ -19,7 +19,7 @@ const screenshot = fileURLToPath(new URL('../docs/ide.png', import.meta.url));
 const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 const query = '{ customer(id: "u8:00000001") { id name source } }';
-const tabs = ['U8Customer', 'YcmCustomer', 'CrmCustomer', 'Matches', 'CustomersPage', 'Sources'];
+const tabs = ['U8Customer', 'YcmCustomer', 'CrmCustomer', 'Matches', 'CustomersPage', 'Sources', 'Directory'];
 
 test('GraphQL IDE: served from the gateway alone, example tabs, a typed query runs', {
   skip: !base && 'CUSTGRAPH_URL is not set (run sh e2e/run.sh)',

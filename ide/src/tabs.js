@@ -10,6 +10,7 @@ import matches from './tabs/4-matches.graphql';
 import paging from './tabs/5-paging.graphql';
 import pagingVariables from './tabs/5-paging.json';
 import sources from './tabs/6-sources.graphql';
+import directory from './tabs/7-directory.graphql';
 
 export const defaultTabs = [
   { query: u8 },
@@ -18,4 +19,5 @@ export const defaultTabs = [
   { query: matches },
   { query: paging, variables: JSON.stringify(pagingVariables, null, 2) },
   { query: sources },
+  { query: directory },
 ];
