@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -167,8 +168,15 @@ func gatewayEnv(simURL string, extra map[string]string) map[string]string {
 var custgraphAddr = regexp.MustCompile(`http://([0-9.]+:[0-9]+)/`)
 
 // startCustgraph serves custgraph over sim; it returns the /graphql URL.
+//
+// Each gateway keeps its directory in a data directory of its own under
+// $TMP: the default, ./data at the repository root, takes one process
+// only, and would outlive the run.
 func (b *bench) startCustgraph(name string, sim *simulator, extra map[string]string) (*proc, string, error) {
 	env := gatewayEnv(sim.url, extra)
+	if _, set := env["CUSTGRAPH_DATA_DIR"]; !set {
+		env["CUSTGRAPH_DATA_DIR"] = filepath.Join(b.tmp, "data-"+name)
+	}
 	p, err := b.start(name, b.root, env, custgraphAddr, b.bin, "serve")
 	if err != nil {
 		return nil, "", err
@@ -177,6 +185,6 @@ func (b *bench) startCustgraph(name string, sim *simulator, extra map[string]str
 	if err != nil {
 		return nil, "", err
 	}
-	b.note("%s %s   # %s, on %s", envLine(env), b.shown([]string{b.bin, "serve"}), name, addr)
+	b.note("%s %s   # %s, on %s", strings.ReplaceAll(envLine(env), b.tmp, "$TMP"), b.shown([]string{b.bin, "serve"}), name, addr)
 	return p, "http://" + addr + "/graphql", nil
 }
