@@ -35,6 +35,7 @@ type config struct {
 	out, chart  string
 	goals       string
 	keep        bool
+	dir         dirConfig
 }
 
 func parseFlags(args []string) (config, error) {
@@ -53,6 +54,13 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.chart, "chart", "docs/benchmarks.png", "the chart, relative to the repository root")
 	fs.StringVar(&c.goals, "goals", "bench/goals.json", "the targets the report judges, relative to the repository root")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, process logs)")
+	fs.StringVar(&c.dir.mode, "directory", "on", "the directory part (issue 15): on (with the rest), off (left out) or only (it alone; its section replaces the one in -out)")
+	fs.IntVar(&c.dir.customers, "directory-customers", 100000, "records per source of the directory's search, order, phone, matches and restart measurements")
+	sizes := fs.String("directory-sync-sizes", "1000,10000,100000", "records per source of the first syncs at the CRM's quota (run in the background)")
+	fs.IntVar(&c.dir.redisSize, "directory-redis-customers", 10000, "records per source of the directory's replicas on Redis")
+	fs.DurationVar(&c.dir.duration, "directory-duration", 3*time.Second, "measured time of each directory query kind (a quarter of it more to warm up)")
+	fs.IntVar(&c.dir.workers, "directory-workers", 4, "closed-loop workers of the directory's query kinds")
+	fs.IntVar(&c.dir.today, "directory-today-queries", 3, "queries of today's (live) 100-row page with matches, one after another")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: cd bench && go run . [flags]\n\n"+
 			"Measures custgraph, GraphQL Mesh (bench/mesh, when it can serve) and the bare upstream on the\n"+
@@ -72,6 +80,16 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.meshMode != "auto" && c.meshMode != "off" {
 		return c, errors.New("-mesh must be auto or off")
+	}
+	if c.dir.mode != "on" && c.dir.mode != "off" && c.dir.mode != "only" {
+		return c, errors.New("-directory must be on, off or only")
+	}
+	var err error
+	if c.dir.syncSizes, err = parseSizes(*sizes); err != nil {
+		return c, err
+	}
+	if c.dir.customers < 1 || c.dir.redisSize < 1 || c.dir.workers < 1 || c.dir.duration <= 0 || c.dir.today < 1 {
+		return c, errors.New("-directory-customers, -directory-redis-customers, -directory-workers, -directory-duration and -directory-today-queries must be positive")
 	}
 	return c, nil
 }

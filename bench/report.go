@@ -10,7 +10,7 @@ import (
 )
 
 // writeReport writes the markdown report and the chart.
-func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason string) error {
+func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason string, dres *dirResults) error {
 	plan := b.plan()
 	chart := b.path(b.cfg.chart)
 	if err := writeChart(chart, plan, res); err != nil {
@@ -136,6 +136,9 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 		}
 	}
 	p("")
+	if dres != nil {
+		w.WriteString(b.directorySection(dres))
+	}
 	if notes, err := os.ReadFile(filepath.Join(b.root, "bench", "before-after.md")); err == nil {
 		p("%s", strings.TrimSpace(string(notes)))
 		p("")
