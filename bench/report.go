@@ -167,7 +167,7 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	}
 	p("```")
 	p("")
-	p("`cd bench && go run . -h` lists the knobs (duration, warm-up, rounds, concurrency, latency, `-only`, `-mesh off`).")
+	p("`cd bench && go run . -h` lists the knobs (duration, warm-up, rounds, concurrency, latency, `-only`, `-mesh off`, `-directory on|off|only`).")
 	p("")
 	p("## Queries")
 	p("")
