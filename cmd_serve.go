@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -34,7 +33,8 @@ func serve(ctx context.Context, environ []string, stdout, stderr io.Writer) erro
 	for _, msg := range config.Unknown(environ) {
 		log.Warn(msg)
 	}
-	tuneGC(getenv)
+	stopGC := tuneGC(ctx, getenv)
+	defer stopGC()
 
 	// Demo mode: the simulators run in-process on a loopback port and the
 	// gateway uses them exactly as it would use the vendors.
@@ -120,16 +120,3 @@ func useDemo(cfg *config.Config, base string) {
 	cfg.Demo = config.DemoOn
 }
 
-// gcPercent is serve's GOGC when the environment sets none. The live heap
-// is small (tens of MiB: caches and sessions) while every request
-// allocates its answer, so Go's default of 100 spent about a sixth of the
-// CPU of a list query collecting; 400 costs a few tens of MiB of heap.
-const gcPercent = 400
-
-// tuneGC applies gcPercent unless GOGC is set (the runtime has then
-// applied it already). GOMEMLIMIT, when set, still bounds the heap.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
-}
