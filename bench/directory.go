@@ -391,6 +391,8 @@ type dirResults struct {
 	first       readyResult
 	loads       []loadStat
 	live        *loadStat
+	// liveSlow is live with the vendors answering after -latency.
+	liveSlow *loadStat
 	rssReady    memKB
 	rssOff      memKB
 	rssOffErr   string
@@ -884,6 +886,26 @@ func (b *bench) measureDirectory(ctx context.Context, g *dirGateway, res *dirRes
 	st.hits = fmt.Sprintf("%.1f vendor calls per query", perQuery(calls.total(), st.n))
 	res.live = &st
 	fmt.Printf("directory: %-45s p50 %7.2f ms  p99 %7.2f ms  %7.1f rps  %d failed\n", st.label, st.p50, st.p99, st.rps, st.failed)
+
+	// The same with the vendor latency the main scenarios add (-latency):
+	// the simulators answer at once, real vendors over the internet do
+	// not, and the live path pays it on every call while the directory
+	// makes none.
+	if b.cfg.latency > 0 {
+		if err := g.sim.setLatency(ctx, b.cfg.latency); err != nil {
+			return err
+		}
+		defer func() { _ = g.sim.setLatency(context.WithoutCancel(ctx), 0) }()
+		if err := g.sim.reset(ctx); err != nil {
+			return err
+		}
+		st := closedLoop(ctx, client, live, dc.workers, 0, dc.duration)
+		st.label, st.example = fmt.Sprintf("live filter {name}, 2 characters (today), vendors at %s", b.cfg.latency), strings.Join(t2[:min(3, len(t2))], ", ")
+		calls, _ := g.sim.byRoute(ctx)
+		st.hits = fmt.Sprintf("%.1f vendor calls per query", perQuery(calls.total(), st.n))
+		res.liveSlow = &st
+		fmt.Printf("directory: %-45s p50 %7.2f ms  p99 %7.2f ms  %7.1f rps  %d failed\n", st.label, st.p50, st.p99, st.rps, st.failed)
+	}
 	return nil
 }
 
@@ -933,8 +955,15 @@ func (r *dirResults) goals() []dirGoal {
 		fmt.Sprintf("worst p99 %s ms (%s)", msec(worst), worstKind), verdict(len(r.loads) > 0 && worst < 10)})
 	if r.live != nil && len(r.loads) > 1 && r.loads[1].p99 > 0 {
 		ratio := r.live.p99 / r.loads[1].p99
-		out = append(out, dirGoal{"≥ 100× faster than the live name filter (p99, the same 2-character names)",
-			fmt.Sprintf("%s ms vs %s ms live: %s", msec(r.loads[1].p99), msec(r.live.p99), times(ratio)), verdict(ratio >= 100)})
+		numbers := fmt.Sprintf("simulators answering at once: %s ms vs %s ms live: %s", msec(r.loads[1].p99), msec(r.live.p99), times(ratio))
+		ok := ratio >= 100
+		if s := r.liveSlow; s != nil {
+			slow := s.p99 / r.loads[1].p99
+			numbers += fmt.Sprintf("; vendors at %s: %s ms vs %s ms live: %s", strings.TrimPrefix(s.label[strings.LastIndex(s.label, " at ")+1:], "at "), msec(r.loads[1].p99), msec(s.p99), times(slow))
+			ok = slow >= 100
+		}
+		out = append(out, dirGoal{"≥ 100× faster than the live name filter (p99, the same 2-character names; judged with the vendor latency of the main scenarios)",
+			numbers, verdict(ok)})
 	}
 	dp := r.dirPage
 	out = append(out, dirGoal{"0 vendor calls for a 100-row page with `matches` (directory)",
@@ -1066,6 +1095,9 @@ func (b *bench) directorySection(r *dirResults) string {
 	all := r.loads
 	if r.live != nil {
 		all = append(slices.Clone(all), *r.live)
+	}
+	if r.liveSlow != nil {
+		all = append(all, *r.liveSlow)
 	}
 	for _, l := range all {
 		p("| %s | %d | %s | %s | %s | %s | %d | %s |", l.label, l.terms, cell1(l.example, 80), msec(l.p50), msec(l.p99), rps(l.rps), l.failed, l.hits)
