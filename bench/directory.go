@@ -388,11 +388,11 @@ func closedLoop(ctx context.Context, c *http.Client, reqs []request, workers int
 type dirResults struct {
 	customers int
 	// part 1
-	first       readyResult
-	loads       []loadStat
-	live        *loadStat
+	first readyResult
+	loads []loadStat
+	live  *loadStat
 	// liveSlow is live with the vendors answering after -latency.
-	liveSlow *loadStat
+	liveSlow    *loadStat
 	rssReady    memKB
 	rssOff      memKB
 	rssOffErr   string
