@@ -15,19 +15,21 @@ import (
 // list query collecting; 400 costs a few tens of MiB of heap.
 const gcPercent = 400
 
-// gcHeadroom is the heap growth allowed between collections once the live
-// heap is large (the directory's copy: about 2 KiB a record): GOGC 400 over
-// 700 MiB live would let the heap reach 3.5 GiB before collecting, for no
-// gain, since requests allocate the same whatever the live heap.
+// gcHeadroom is the heap growth allowed between collections as the live
+// heap grows (the directory's copy: about 2 KiB a record): GOGC 400 over
+// 700 MiB live would let the heap reach 3.5 GiB before collecting. Not
+// below GOGC 100, though: every collection marks the whole copy, so
+// collecting more often than Go's default would spend the cores requests
+// need.
 const gcHeadroom = 256 << 20
 
 // gcPercentFor is the GOGC that allows gcHeadroom of growth over a live
-// heap of live bytes: gcPercent for small heaps, at least 50.
+// heap of live bytes: gcPercent for small heaps, 100 for large ones.
 func gcPercentFor(live uint64) int {
 	if live == 0 {
 		return gcPercent
 	}
-	return int(min(max(gcHeadroom*100/live, 50), gcPercent))
+	return int(min(max(gcHeadroom*100/live, 100), gcPercent))
 }
 
 // tuneGC sets GOGC from the live heap, unless the environment sets GOGC

@@ -10,8 +10,8 @@ func TestGCPercentFollowsTheLiveHeap(t *testing.T) {
 		{0, 400},
 		{30 << 20, 400},
 		{128 << 20, 200},
-		{512 << 20, 50},
-		{2 << 30, 50},
+		{512 << 20, 100},
+		{2 << 30, 100},
 	}
 	for _, tt := range tests {
 		if got := gcPercentFor(tt.live); got != tt.want {

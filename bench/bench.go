@@ -66,16 +66,8 @@ func run(ctx context.Context, cfg config, args []string) (err error) {
 	b.note("go build -o $TMP/custgraph .")
 	b.dnote("go build -o $TMP/custgraph .")
 
-	// The directory's first syncs at the CRM's quota take minutes: they
-	// run beside everything else.
-	var bg *dirBackground
-	if cfg.dir.mode != "off" {
-		if bg, err = b.startDirBackground(ctx); err != nil {
-			return err
-		}
-	}
 	if cfg.dir.mode == "only" {
-		dres, err := b.runDirectory(ctx, bg)
+		dres, err := b.runDirectory(ctx)
 		if err != nil {
 			return err
 		}
@@ -93,13 +85,13 @@ func run(ctx context.Context, cfg config, args []string) (err error) {
 	}
 	mem := b.memory(gws)
 	var dres *dirResults
-	if bg != nil {
+	if cfg.dir.mode != "off" {
 		for _, g := range gws { // the directory's measurements have the cores to themselves
 			if g.proc != nil {
 				g.proc.stop(5 * time.Second)
 			}
 		}
-		if dres, err = b.runDirectory(ctx, bg); err != nil {
+		if dres, err = b.runDirectory(ctx); err != nil {
 			return err
 		}
 	}

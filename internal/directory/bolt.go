@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -131,18 +133,17 @@ func (f *File) Load(ctx context.Context) (*Snapshot, error) {
 			if b == nil {
 				continue
 			}
-			entries := make([]*Entry, 0, b.Stats().KeyN)
+			// The values are bbolt's memory, valid for this transaction:
+			// decoded here, in parallel (decoding is most of a restart).
+			var keys, vals [][]byte
 			if err := b.ForEach(func(k, v []byte) error {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				e, err := DecodeEntry(src, string(k), v)
-				if err != nil {
-					return fmt.Errorf("record %s/%s: %w", src, k, err)
-				}
-				entries = append(entries, e)
+				keys, vals = append(keys, k), append(vals, v)
 				return nil
 			}); err != nil {
+				return err
+			}
+			entries, err := decodeAll(ctx, src, keys, vals)
+			if err != nil {
 				return err
 			}
 			snap.Entries[src] = entries
@@ -227,3 +228,29 @@ func (f *File) Commit(_ context.Context, b *Batch) error {
 
 // Close implements Store.
 func (f *File) Close() error { return f.db.Close() }
+
+// decodeAll decodes src's records on every CPU.
+func decodeAll(ctx context.Context, src customer.Source, keys, vals [][]byte) ([]*Entry, error) {
+	entries := make([]*Entry, len(keys))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(keys)/1000))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(keys); i += workers {
+				if i%1024 == 0 && ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				e, err := DecodeEntry(src, string(keys[i]), vals[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("record %s/%s: %w", src, keys[i], err)
+					return
+				}
+				entries[i] = e
+			}
+		})
+	}
+	wg.Wait()
+	return entries, errors.Join(errs...)
+}
