@@ -60,7 +60,7 @@ func DecodeEntry(src customer.Source, id string, b []byte) (*Entry, error) {
 	if s.C == nil || s.C.Source != src || s.C.SourceID != id {
 		return nil, fmt.Errorf("record %s/%s holds another record", src, id)
 	}
-	return &Entry{C: s.C, Marker: s.M}, nil
+	return &Entry{C: compact(s.C), Marker: s.M}, nil
 }
 
 // File is the Store kept in a file under the data directory.

@@ -324,7 +324,8 @@ func (s *syncer) since(cs []*customer.Customer, marker string) (kept []*customer
 
 // changed returns entries for the records that differ from the copy's
 // (or are new to it), stamped with the time they were synced. Records are
-// copied: the vendor client's caches may hold the same values.
+// copied (compactly: see compact), since the vendor client's caches may
+// hold the same values.
 func (s *syncer) changed(cs []*customer.Customer) []*Entry {
 	idx := s.d.index()
 	now := s.now()
@@ -339,7 +340,7 @@ func (s *syncer) changed(cs []*customer.Customer) []*Entry {
 		}
 		cc := *c
 		cc.SyncedAt = &now
-		out = append(out, &Entry{C: &cc, Marker: h})
+		out = append(out, &Entry{C: compact(&cc), Marker: h})
 	}
 	return out
 }
