@@ -119,4 +119,3 @@ func useDemo(cfg *config.Config, base string) {
 	// data under ./data (demo mode keeps it in memory).
 	cfg.Demo = config.DemoOn
 }
-

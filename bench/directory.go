@@ -392,11 +392,10 @@ type dirResults struct {
 	loads []loadStat
 	live  *loadStat
 	// liveSlow is live with the vendors answering after -latency.
-	liveSlow    *loadStat
-	rssReady    memKB
-	rssOff      memKB
-	rssOffErr   string
-	liveSamples int
+	liveSlow  *loadStat
+	rssReady  memKB
+	rssOff    memKB
+	rssOffErr string
 	// part 2
 	dirPage, todayPage pageStat
 	// part 3
