@@ -131,7 +131,7 @@ func TestReadmeDefaults(t *testing.T) {
 		switch {
 		case row.def == "":
 			values = make([]string, len(row.names))
-		case len(values) != len(row.names) || backticked.ReplaceAllString(row.def, "") != strings.Repeat(", ", len(values)-1):
+		case len(values) == 0 || len(values) != len(row.names) || backticked.ReplaceAllString(row.def, "") != strings.Repeat(", ", len(values)-1):
 			continue // in words
 		}
 		for i, pattern := range row.names {
