@@ -1158,7 +1158,7 @@ func (b *bench) directorySection(r *dirResults) string {
 		p("")
 		p("**Memory per 100,000 records: %s** ((RSS READY after the first sync and the queries − RSS off) ÷ %g).", mib(int64(per)), float64(n3)/100000)
 		if r.restartRSS.rss > 0 {
-			p("From the restarted gateway (the index loaded from its file, without the first sync's garbage): %s.",
+			p("From the restarted gateway (the copy loaded from its file): %s.",
 				mib(int64(float64(r.restartRSS.rss-r.rssOff.rss)/(float64(n3)/100000))))
 		}
 	}
@@ -1209,8 +1209,8 @@ func (b *bench) directorySection(r *dirResults) string {
 	p("### The first full sync at the CRM's quota")
 	p("")
 	p("One simulator (`-crm-rate-limit 10/10s`) and one custgraph (directory on, `CUSTGRAPH_CRM_RATE_LIMIT`")
-	p("10/10s, YCM pace at its default 100 ms) per size, started first and measured while the rest of")
-	p("the bench ran. Time is from the gateway's start to the source's READY (`sources` polled every")
+	p("10/10s, YCM pace at its default 100 ms) per size, started once the first table was measured, and")
+	p("running while the rest of this part ran. Time is from the gateway's start to the source's READY (`sources` polled every")
 	p("second); calls are the simulator's by then; memory when every source was READY.")
 	p("")
 	p("| records per source | source | READY after | list calls | all vendor calls | refused | RSS | peak RSS |")
@@ -1246,9 +1246,6 @@ func (b *bench) directorySection(r *dirResults) string {
 		p("  first replica synced in %s (%d vendor calls); the second replica, started then, was READY", secs(r.redisFirst.all), r.redisFirst.calls.total())
 		p("  %s after its start, with %d vendor calls (%s).", secs(r.redisJoin.all), r.redisJoinCalls.total(), callsBySource(r.redisJoinCalls, false))
 	}
-	p("")
-	p("The directory's in-memory index is being optimized in parallel; these are the figures of the")
-	p("commit measured.")
 	p("")
 	p("```sh")
 	p("# from the repository root, $TMP a fresh temporary directory:")

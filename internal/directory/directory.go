@@ -69,6 +69,9 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Loaded, when set, is called once the store's copy is in the index
+	// (the gateway gives the garbage of a large load back to the system).
+	Loaded func()
 }
 
 func (o Options) withDefaults() Options {
@@ -214,6 +217,9 @@ func (d *Directory) Run(ctx context.Context) {
 	}
 	d.install(snap)
 	close(d.loaded)
+	if d.o.Loaded != nil {
+		d.o.Loaded()
+	}
 
 	var wg sync.WaitGroup
 	if d.shared != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"custgraph/internal/config"
@@ -33,6 +34,10 @@ func newDirectory(cfg *config.Config, store *redisstore.Store, v vendors, log *s
 		Background: quota.Background,
 		Fresh:      guard.Fresh,
 		Log:        log.With("component", "directory"),
+		// Loading a large copy (decoding, then compacting, every record)
+		// leaves about twice the copy in garbage, which the heap would
+		// otherwise keep from the system until long after.
+		Loaded: debug.FreeOSMemory,
 	}
 	if v.u8 != nil {
 		o.Vendors[customer.U8] = v.u8
