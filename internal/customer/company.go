@@ -708,3 +708,55 @@ func init() {
 		tradBits[(t-0x4E00)/64] |= 1 << ((t - 0x4E00) % 64)
 	}
 }
+
+// usccChars are the characters of a unified social credit code, in the
+// order of their values (GB 32100-2015): digits and the capital letters
+// but I, O, Z, S and V, which are mistaken for digits and letters.
+const usccChars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+// usccWeights weigh the first 17 characters: 3^i mod 31.
+var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
+
+// ValidUSCC reports whether code is a unified social credit code
+// (统一社会信用代码, GB 32100-2015) as registered: 18 characters of
+// usccChars, upper case, the last the check character of the first 17
+// (31 minus their weighted sum mod 31). Only the check character is
+// verified, not the registration authority, type or region codes in it:
+// the check catches a mistyped character and every swap of two
+// neighbouring different ones, which is what records get wrong. See
+// NormalizeUSCC for a code as typed.
+func ValidUSCC(code string) bool {
+	if len(code) != 18 {
+		return false
+	}
+	sum := 0
+	for i := range 17 {
+		v := strings.IndexByte(usccChars, code[i])
+		if v < 0 {
+			return false
+		}
+		sum += v * usccWeights[i]
+	}
+	check := (31 - sum%31) % 31
+	return code[17] == usccChars[check]
+}
+
+// NormalizeUSCC folds a unified social credit code as typed (full-width,
+// lower case, spaces and dashes) and reports whether it is valid
+// (ValidUSCC); a code is decisive evidence only when ok.
+func NormalizeUSCC(s string) (code string, ok bool) {
+	t := norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(t))
+	for _, r := range t {
+		switch {
+		case unicode.IsSpace(r) || r == '-':
+		case 'a' <= r && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	code = b.String()
+	return code, ValidUSCC(code)
+}

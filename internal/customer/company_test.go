@@ -281,6 +281,86 @@ func TestPlaceTable(t *testing.T) {
 	}
 }
 
+// usccWith completes 17 characters with their check character.
+func usccWith(first17 string) string {
+	sum := 0
+	for i := range 17 {
+		sum += strings.IndexByte(usccChars, first17[i]) * usccWeights[i]
+	}
+	return first17 + string(usccChars[(31-sum%31)%31])
+}
+
+func TestValidUSCC(t *testing.T) {
+	// Constructed with the algorithm: the 31 values of the 17th
+	// character give each of the 31 check characters once, 0 and Y (the
+	// edges of (31 - sum mod 31) mod 31) among them.
+	checks := map[byte]bool{}
+	for i := range len(usccChars) {
+		c := usccWith("9133010MA27U0XX1" + usccChars[i:i+1])
+		if !ValidUSCC(c) {
+			t.Errorf("ValidUSCC(%q) = false, want true", c)
+		}
+		checks[c[17]] = true
+	}
+	if len(checks) != len(usccChars) {
+		t.Errorf("constructed codes end in %d check characters, want %d", len(checks), len(usccChars))
+	}
+	tests := []struct {
+		give string
+		want bool
+	}{
+		// published codes (the standard's example and business licences)
+		{"91350100M000100Y43", true},
+		{"91440300708461136T", true},
+		{"91110108551385082Q", true},
+		{"911100001000079554", true},
+		{"91350100M000100Y44", false}, // check character mistyped
+		{"91350100M000100Y4", false},  // 17 characters
+		{"91350100M000100Y433", false},
+		{"19350100M000100Y43", false}, // two neighbours swapped
+		{"91350100m000100y43", false}, // lower case: NormalizeUSCC folds it
+		{"91350100O000100Y43", false}, // O is no code character
+		{"913501001000I00Y43", false}, // nor I
+		{"91350100M000100Y4Z", false}, // nor Z
+		{"91350100M000100Y4S", false}, // nor S
+		{"91350100M000100Y4V", false}, // nor V
+		{"9135０100M000100Y43", false}, // full-width digit
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := ValidUSCC(tt.give); got != tt.want {
+			t.Errorf("ValidUSCC(%q) = %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}
+
+// TestValidUSCCCheck changes each character of a valid code to every other
+// code character: the check character catches all of them.
+func TestValidUSCCCheck(t *testing.T) {
+	code := "91350100M000100Y43"
+	for i := range 18 {
+		for j := range len(usccChars) {
+			c := usccChars[j]
+			if c == code[i] {
+				continue
+			}
+			bad := code[:i] + string(c) + code[i+1:]
+			if ValidUSCC(bad) {
+				t.Errorf("ValidUSCC(%q) = true, want false", bad)
+			}
+		}
+	}
+	for _, give := range []string{"９１３５０１００Ｍ０００１００Ｙ４３", "91350100m000100y43", " 913501-00M000-100Y43 ", "9135 0100 M000 100Y 43"} {
+		got, ok := NormalizeUSCC(give)
+		if got != code || !ok {
+			t.Errorf("NormalizeUSCC(%q) = %q, %v, want %q, true", give, got, ok, code)
+		}
+	}
+	if got, ok := NormalizeUSCC("not a code"); ok {
+		t.Errorf("NormalizeUSCC(%q) = %q, true, want false", "not a code", got)
+	}
+}
+
 // benchNames are company names of every shape, for the benchmark.
 var benchNames = func() []string {
 	var out []string
