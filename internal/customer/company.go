@@ -155,7 +155,8 @@ func (n CompanyName) LegalConflict(o CompanyName) bool {
 // industry words before the legal form; what is left is the trade name.
 // Names in Latin letters lose punctuation and a legal suffix (Co., Ltd.,
 // Inc., Limited, Corp.). A person's name (王伟) is flagged Person. Pure and
-// safe for concurrent use; about a microsecond a name.
+// safe for concurrent use; about 2µs a name (one allocation), 0.6 s for the
+// 300,000 names of a directory on one CPU.
 func ParseCompanyName(s string) CompanyName {
 	t := foldCompanyText(NormalizeText(s))
 	if !hasHan(t) && hasLatin(t) {
