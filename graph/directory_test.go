@@ -119,6 +119,25 @@ func (e *env) listNames(t *testing.T, query string, vars map[string]any) (names 
 	return names, p.Customers.TotalCount
 }
 
+// walkNames walks every record in NAME order, pages of first, and
+// returns their names.
+func (e *env) walkNames(t *testing.T, first int) []string {
+	t.Helper()
+	var names []string
+	vars := map[string]any{"first": first}
+	for {
+		var p listPage
+		e.ok(t, `query($first: Int, $after: String) { customers(first: $first, after: $after, orderBy: {field: NAME}) { pageInfo { hasNextPage endCursor } nodes { name } } }`, vars, &p)
+		for _, n := range p.Customers.Nodes {
+			names = append(names, n.Name)
+		}
+		if !p.Customers.PageInfo.HasNextPage {
+			return names
+		}
+		vars["after"] = *p.Customers.PageInfo.EndCursor
+	}
+}
+
 // someName is a name the simulated sources hold, to search parts of.
 func (e *env) someName(t *testing.T) string {
 	t.Helper()
@@ -134,23 +153,7 @@ func TestDirectorySearch(t *testing.T) {
 	e := newDirectoryEnv(t)
 	name := []rune(e.someName(t))
 	// Every record, to count what each search must find.
-	var all []string
-	after := ""
-	for {
-		var p listPage
-		vars := map[string]any{}
-		if after != "" {
-			vars["after"] = after
-		}
-		e.ok(t, `query($after: String) { customers(first: 100, after: $after, orderBy: {field: NAME}) { pageInfo { hasNextPage endCursor } nodes { name } } }`, vars, &p)
-		for _, n := range p.Customers.Nodes {
-			all = append(all, n.Name)
-		}
-		if !p.Customers.PageInfo.HasNextPage {
-			break
-		}
-		after = *p.Customers.PageInfo.EndCursor
-	}
+	all := e.walkNames(t, 100)
 	fullWidth := func(s string) string {
 		var out []rune
 		for _, r := range s {
@@ -195,23 +198,7 @@ func TestDirectorySearch(t *testing.T) {
 
 func TestDirectoryPinyinOrderAcrossPages(t *testing.T) {
 	e := newDirectoryEnv(t)
-	var names []string
-	after := ""
-	for {
-		var p listPage
-		vars := map[string]any{}
-		if after != "" {
-			vars["after"] = after
-		}
-		e.ok(t, `query($after: String) { customers(first: 7, after: $after, orderBy: {field: NAME}) { pageInfo { hasNextPage endCursor } nodes { name } } }`, vars, &p)
-		for _, n := range p.Customers.Nodes {
-			names = append(names, n.Name)
-		}
-		if !p.Customers.PageInfo.HasNextPage {
-			break
-		}
-		after = *p.Customers.PageInfo.EndCursor
-	}
+	names := e.walkNames(t, 7)
 	if len(names) != 3*perSource {
 		t.Fatalf("walked %d names, want %d", len(names), 3*perSource)
 	}
