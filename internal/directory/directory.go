@@ -215,16 +215,13 @@ func (d *Directory) Run(ctx context.Context) {
 	if snap.Reset != "" {
 		d.o.Log.Warn("directory: the stored copy was dropped and is read again from the vendors", "why", snap.Reset)
 	}
-	d.install(snap)
+	d.install(snap, d.o.Loaded)
 	close(d.loaded)
-	if d.o.Loaded != nil {
-		d.o.Loaded()
-	}
 
 	var wg sync.WaitGroup
 	if d.shared != nil {
 		wg.Go(func() {
-			err := d.shared.Follow(ctx, snap, d.apply, d.install)
+			err := d.shared.Follow(ctx, snap, d.apply, func(s *Snapshot) { d.install(s, nil) })
 			if err != nil && ctx.Err() == nil {
 				d.o.Log.Error("directory: following the shared changes stopped", "err", err)
 			}
@@ -237,8 +234,11 @@ func (d *Directory) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// install replaces the whole copy with a snapshot.
-func (d *Directory) install(snap *Snapshot) {
+// install replaces the whole copy with a snapshot. built, when set, is
+// called once the index is built and before the copy is served (and
+// READY), so that what it does (the gateway frees the load's garbage) is
+// done by then.
+func (d *Directory) install(snap *Snapshot, built func()) {
 	// One Apply: the index builds its base once, in bulk, rather than
 	// rebuilding it at every batch as its delta grows.
 	var all []*Entry
@@ -247,6 +247,9 @@ func (d *Directory) install(snap *Snapshot) {
 	}
 	idx := NewIndex()
 	idx.Apply(all, nil)
+	if built != nil {
+		built()
+	}
 	d.mu.Lock()
 	d.idx = idx
 	d.states = map[customer.Source]*State{}
