@@ -34,6 +34,31 @@ type syncer struct {
 
 	lastCall time.Time
 	retryAt  time.Time
+	// own is the state this syncer last committed while it held the
+	// lease. With a shared store the copy learns of a commit only when the
+	// change stream brings it back, and a syncer that read the copy's
+	// state at once would see its own pass unfinished and run it again.
+	own *State
+}
+
+// state is where the source's sync stands for this syncer: what it last
+// committed itself, else the copy's.
+func (s *syncer) state() *State {
+	if s.own != nil {
+		return s.own.clone()
+	}
+	return s.d.state(s.src)
+}
+
+// commit writes a batch and remembers the state it carries.
+func (s *syncer) commit(ctx context.Context, b *Batch) error {
+	if err := s.d.commit(ctx, b); err != nil {
+		return err
+	}
+	if b.State != nil {
+		s.own = b.State.clone()
+	}
+	return nil
 }
 
 func (s *syncer) now() time.Time { return s.d.o.Now() }
@@ -55,6 +80,9 @@ func (s *syncer) run(ctx context.Context) {
 		if shared != nil {
 			held, err := shared.Acquire(ctx, s.src, ttl)
 			if err != nil || !held {
+				// Another replica syncs: its commits, not ours, say
+				// where the sync stands from now on.
+				s.own = nil
 				s.counters.Syncing.Store(false)
 				sleep(ctx, ttl/3)
 				continue
@@ -79,7 +107,7 @@ func (s *syncer) run(ctx context.Context) {
 
 // due is when the next pass should start.
 func (s *syncer) due() time.Time {
-	st := s.d.state(s.src)
+	st := s.state()
 	next := time.Time{}
 	if st.Complete && st.Resume == nil {
 		next = st.SyncedAt.Add(s.d.o.Interval)
@@ -115,7 +143,7 @@ func (s *syncer) passOnce(ctx context.Context) {
 			}
 		}()
 	}
-	st := s.d.state(s.src)
+	st := s.state()
 	full := st.Resume != nil || !st.Complete || s.src == customer.YCM || s.now().Sub(st.FullAt) >= s.d.o.FullInterval
 	kind := "changes"
 	if full {
@@ -205,7 +233,7 @@ func (s *syncer) full(ctx context.Context, st *State) error {
 			nr := *r
 			nr.Page = page + 1
 			next.Resume = &nr
-			if err := s.d.commit(ctx, &Batch{Source: s.src, Upserts: ups, State: next}); err != nil {
+			if err := s.commit(ctx, &Batch{Source: s.src, Upserts: ups, State: next}); err != nil {
 				return err
 			}
 			continue
@@ -222,7 +250,7 @@ func (s *syncer) full(ctx context.Context, st *State) error {
 		next.Complete, next.Resume = true, nil
 		next.FreshAt, next.FullAt, next.SyncedAt = r.Started, r.Started, s.now()
 		next.Marker = laterMarker(s.src, st.Marker, r.Marker)
-		return s.d.commit(ctx, &Batch{Source: s.src, Upserts: ups, Deletes: dels, State: next})
+		return s.commit(ctx, &Batch{Source: s.src, Upserts: ups, Deletes: dels, State: next})
 	}
 }
 
@@ -300,7 +328,7 @@ func (s *syncer) changes(ctx context.Context, st *State) error {
 	}
 	next := st.clone()
 	next.FreshAt, next.SyncedAt, next.Marker = started, s.now(), marker
-	return s.d.commit(ctx, &Batch{Source: s.src, Upserts: ups, State: next})
+	return s.commit(ctx, &Batch{Source: s.src, Upserts: ups, State: next})
 }
 
 // since keeps the CRM records changed at or after marker less the
