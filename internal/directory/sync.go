@@ -173,17 +173,23 @@ func (s *syncer) passOnce(ctx context.Context) {
 
 // list reads one page for the sync, at the sync's pace.
 func (s *syncer) list(ctx context.Context, q customer.ListQuery) (*customer.Page, error) {
+	if err := s.call(ctx); err != nil {
+		return nil, err
+	}
+	return s.vendor.List(ctx, q)
+}
+
+// call waits for the sync's pace and counts one vendor call.
+func (s *syncer) call(ctx context.Context) error {
 	if s.pace > 0 {
-		if wait := time.Until(s.lastCall.Add(s.pace)); wait > 0 {
-			sleep(ctx, wait)
-		}
+		sleep(ctx, time.Until(s.lastCall.Add(s.pace)))
 		s.lastCall = time.Now()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	s.counters.Calls.Add(1)
-	return s.vendor.List(ctx, q)
+	return nil
 }
 
 // full reads every page of the source, going on from a pass under way,
@@ -267,11 +273,9 @@ func (s *syncer) confirmGone(ctx context.Context, seen map[string]bool) (gone []
 		return len(missing) < maxConfirm
 	})
 	for _, id := range missing {
-		if s.pace > 0 {
-			sleep(ctx, time.Until(s.lastCall.Add(s.pace)))
-			s.lastCall = time.Now()
+		if err := s.call(ctx); err != nil {
+			return nil, nil, err
 		}
-		s.counters.Calls.Add(1)
 		c, err := s.vendor.Get(s.d.o.Fresh(ctx), id)
 		switch {
 		case customer.IsNotFound(err):
