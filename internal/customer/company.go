@@ -761,3 +761,13 @@ func NormalizeUSCC(s string) (code string, ok bool) {
 	code = b.String()
 	return code, ValidUSCC(code)
 }
+
+// Place finds the region a place name (an address's city or province,
+// 杭州市, 浙江省, 浙江省杭州市) names, as CompanyName.Region and Province
+// would hold it; both empty when the tables know none. The resolver
+// compares it with the region a name is written in.
+func Place(s string) (region, province string) {
+	var n CompanyName
+	n.takeRegion(foldCompanyText(NormalizeText(s)))
+	return n.Region, n.Province
+}

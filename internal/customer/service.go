@@ -35,6 +35,9 @@ type ServiceOptions struct {
 	// lookups and (through the loaders) exact names and keys; nil when
 	// the directory is off.
 	Directory Directory
+	// MatchThreshold is the least confidence of a link that matches
+	// returns (0: DefaultMatchThreshold).
+	MatchThreshold float64
 }
 
 // Service answers customer questions across the sources: it fans out in

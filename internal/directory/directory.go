@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"custgraph/internal/customer"
+	"custgraph/internal/identity"
 )
 
 // Vendor is what the directory needs of a source's client: its list pages
@@ -121,7 +122,8 @@ func (o Options) withDefaults() Options {
 type Directory struct {
 	o      Options
 	idx    *Index
-	shared Shared // nil when the store is this replica's own
+	ids    *identity.Index // identity resolution over the copy (links.go)
+	shared Shared          // nil when the store is this replica's own
 
 	mu     sync.RWMutex
 	states map[customer.Source]*State
@@ -159,7 +161,7 @@ func (c *Counters) pass(kind, outcome string) {
 // New returns a Directory over o; Run loads and syncs it.
 func New(o Options) *Directory {
 	o = o.withDefaults()
-	d := &Directory{o: o, idx: NewIndex(), states: map[customer.Source]*State{}, loaded: make(chan struct{}),
+	d := &Directory{o: o, idx: NewIndex(), ids: identity.New(), states: map[customer.Source]*State{}, loaded: make(chan struct{}),
 		counters: map[customer.Source]*Counters{}}
 	d.shared, _ = o.Store.(Shared)
 	for src := range o.Vendors {
@@ -247,6 +249,7 @@ func (d *Directory) install(snap *Snapshot, built func()) {
 	}
 	idx := NewIndex()
 	idx.Apply(all, nil)
+	d.linkAll(all)
 	if built != nil {
 		built()
 	}
@@ -268,6 +271,7 @@ func (d *Directory) apply(b *Batch) {
 	d.mu.Lock()
 	idx := d.idx
 	idx.Apply(b.Upserts, keys)
+	d.linkBatch(b)
 	if b.State != nil {
 		d.states[b.Source] = b.State.clone()
 	}

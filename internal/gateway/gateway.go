@@ -91,7 +91,7 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	if g.dir, err = newDirectory(cfg, g.store, g.vendors, d.Log); err != nil {
 		return nil, err
 	}
-	so := customer.ServiceOptions{}
+	so := customer.ServiceOptions{MatchThreshold: cfg.Directory.MatchThreshold}
 	if g.dir != nil {
 		so.Directory = g.dir
 		tel.WatchDirectory(g.dir)
@@ -123,6 +123,9 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Service is the customer service the gateway serves.
 func (g *Gateway) Service() *customer.Service { return g.svc }
+
+// Directory is the gateway's synced copy; nil when the directory is off.
+func (g *Gateway) Directory() *directory.Directory { return g.dir }
 
 // Close stops the background work and releases what the gateway holds:
 // the connections to Redis and the trace exporter (flushed within 5 s).

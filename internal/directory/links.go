@@ -1,0 +1,60 @@
+package directory
+
+import (
+	"custgraph/internal/customer"
+	"custgraph/internal/identity"
+)
+
+// Identity resolution runs on the directory's copy: the identity index
+// follows every record the copy takes in or drops, so links change as the
+// sources do, with no vendor call.
+
+// linkAll rebuilds the identity index from a whole copy.
+func (d *Directory) linkAll(entries []*Entry) {
+	cs := make([]*customer.Customer, len(entries))
+	for i, e := range entries {
+		cs[i] = e.C
+	}
+	d.ids.Reset(cs)
+}
+
+// linkBatch brings one batch's records into the identity index.
+func (d *Directory) linkBatch(b *Batch) {
+	if len(b.Upserts) == 0 && len(b.Deletes) == 0 {
+		return
+	}
+	cs := make([]*customer.Customer, len(b.Upserts))
+	for i, e := range b.Upserts {
+		cs[i] = e.C
+	}
+	gone := make([]customer.GlobalID, len(b.Deletes))
+	for i, id := range b.Deletes {
+		gone[i] = customer.GlobalID{Source: b.Source, Key: id}
+	}
+	d.ids.Apply(cs, gone)
+}
+
+// Links implements customer.Linker: c's links to the records the copy
+// holds of sources.
+func (d *Directory) Links(c *customer.Customer, sources []customer.Source) []customer.Link {
+	found := d.ids.Links(c, sources)
+	idx := d.index()
+	out := make([]customer.Link, 0, len(found))
+	for _, l := range found {
+		e, ok := idx.Get(Key{Source: l.ID.Source, ID: l.ID.Key})
+		if !ok {
+			continue // a confirmed partner the copy does not hold (deleted)
+		}
+		out = append(out, customer.Link{Customer: e.C, Confidence: l.Confidence, MatchedOn: l.Signals})
+	}
+	return out
+}
+
+// Identities is the identity index, for evaluation and benchmarks.
+func (d *Directory) Identities() *identity.Index { return d.ids }
+
+// Each calls fn with every record the copy holds of src, in NAME order,
+// until fn returns false (for evaluation and benchmarks).
+func (d *Directory) Each(src customer.Source, fn func(*customer.Customer) bool) {
+	d.index().Each(src, func(e *Entry) bool { return fn(e.C) })
+}

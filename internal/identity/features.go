@@ -1,0 +1,238 @@
+// Package identity finds the same customer across sources: the records of
+// U8, YCM and CRM that are one company although people typed them
+// differently (杭州卓创纺织有限公司 in the ERP, 卓创纺织（杭州）有限责任公司 in the
+// CRM, 卓闯纺织 or the buyer 王秀英 on her mobile in the call centre).
+//
+// It follows record-linkage practice (Fellegi–Sunter, as Splink and dedupe
+// apply it): candidates come only from exact keys (a phone, an email, the
+// trade name, its pinyin, a credit code), never from a scan of every pair;
+// each candidate pair is scored from independent pieces of evidence in
+// log-odds, each weighed by how rare the shared value is (a switchboard
+// or a 400 number shared by many records is weak, a common contact name
+// is none); evidence against (another city, another industry, a branch)
+// counts against; the sum becomes a confidence through the logistic
+// function. The score of a pair depends on both records alike, so links
+// are symmetric.
+package identity
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mozillazg/go-pinyin"
+
+	"custgraph/internal/customer"
+)
+
+// features is what the resolver compares of one record, taken from it
+// once.
+type features struct {
+	id customer.GlobalID
+	// raw is the name as written (trimmed): NAME_EXACT compares it.
+	raw  string
+	name customer.CompanyName
+	// person: the record is a person (a call-centre contact) rather than
+	// a company; its name is compared with the other's contact names, not
+	// with its company name.
+	person bool
+	// py is the toneless pinyin of the trade name, for names typed with
+	// a pinyin input method's homophone (卓闯 for 卓创).
+	py string
+	// aliases are other names of the record (U8's short name).
+	aliases []customer.CompanyName
+	// phones are E.164 numbers without their extension.
+	phones []string
+	emails []string
+	// domains are the emails' domains, free mail providers left out.
+	domains []string
+	// contacts are the normalized names of the record's people.
+	contacts []string
+	// region and province are where the record is, from its name, its
+	// address or its landline's area code, for conflicts.
+	region, province string
+	// nameRegion: the region is written in the name itself.
+	nameRegion bool
+	// uscc is a valid unified social credit code the record holds.
+	uscc string
+}
+
+// extract takes the features of c.
+func extract(c *customer.Customer) *features {
+	f := &features{id: customer.GlobalID{Source: c.Source, Key: c.SourceID}, raw: strings.TrimSpace(c.Name)}
+	f.name = customer.ParseCompanyName(c.Name)
+	f.person = f.name.Person
+	if c.Source == customer.YCM && c.YCM != nil && c.YCM.Company == nil && c.ContactName != nil &&
+		customer.NormalizeText(*c.ContactName) == customer.NormalizeText(c.Name) {
+		// A YCM record with no company is named after its person, whatever
+		// the name looks like.
+		f.person = true
+	}
+	if !f.person {
+		f.py = pinyinOf(f.name.Core)
+	}
+	if c.ShortName != nil && *c.ShortName != "" {
+		if a := customer.ParseCompanyName(*c.ShortName); a.Full != "" && a.Full != f.name.Full {
+			f.aliases = append(f.aliases, a)
+		}
+	}
+	if c.YCM != nil && c.YCM.Company != nil && f.person {
+		f.aliases = append(f.aliases, customer.ParseCompanyName(*c.YCM.Company))
+	}
+
+	addPhone := func(s *string) {
+		if s == nil || *s == "" {
+			return
+		}
+		if p, err := customer.NormalizePhone(*s); err == nil && strings.HasPrefix(p.Number, "+") {
+			f.phones = appendNew(f.phones, p.Number)
+		}
+	}
+	addEmail := func(s *string) {
+		if s == nil {
+			return
+		}
+		e := strings.ToLower(strings.TrimSpace(customer.NormalizeText(*s)))
+		at := strings.LastIndexByte(e, '@')
+		if at <= 0 || at == len(e)-1 {
+			return
+		}
+		f.emails = appendNew(f.emails, e)
+		if d := e[at+1:]; !freeMail[d] {
+			f.domains = appendNew(f.domains, d)
+		}
+	}
+	addContact := func(s *string) {
+		if s == nil {
+			return
+		}
+		if n := customer.NormalizeText(*s); utf8.RuneCountInString(n) >= 2 {
+			f.contacts = appendNew(f.contacts, n)
+		}
+	}
+	for i := range c.Phones {
+		addPhone(&c.Phones[i].Number)
+	}
+	addEmail(c.Email)
+	addContact(c.ContactName)
+	if f.person {
+		addContact(&c.Name)
+	}
+	if x := c.U8; x != nil {
+		addPhone(x.Phone)
+		addPhone(x.Mobile)
+		addContact(x.Contact)
+		for _, v := range x.SelfDefine {
+			if code, ok := customer.NormalizeUSCC(v); ok {
+				f.uscc = code
+			}
+		}
+	}
+	if x := c.CRM; x != nil {
+		if a := x.Address; a != nil {
+			addPhone(a.Tel)
+			addPhone(a.Phone)
+			addEmail(a.Email)
+		}
+		for i := range x.Contacts {
+			ct := &x.Contacts[i]
+			addContact(&ct.Name)
+			if a := ct.Address; a != nil {
+				addPhone(a.Tel)
+				addPhone(a.Phone)
+				addEmail(a.Email)
+			}
+		}
+	}
+
+	// Where the record is: the name says it best; else the address; else
+	// the landline's area code.
+	f.region, f.province = f.name.Region, f.name.Province
+	f.nameRegion = f.region != ""
+	if f.region == "" && c.Address != nil {
+		for _, p := range []*string{c.Address.City, c.Address.Region} {
+			if p != nil && f.region == "" {
+				f.region, f.province = customer.Place(*p)
+			}
+		}
+	}
+	if f.region == "" {
+		for _, p := range f.phones {
+			if city, ok := areaCity(p); ok {
+				f.region, f.province = customer.Place(city)
+				break
+			}
+		}
+	}
+	return f
+}
+
+func appendNew(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// freeMail are mail providers whose domain says nothing of the company.
+var freeMail = map[string]bool{
+	"qq.com": true, "foxmail.com": true, "163.com": true, "126.com": true, "yeah.net": true,
+	"sina.com": true, "sina.cn": true, "sohu.com": true, "aliyun.com": true, "139.com": true,
+	"189.cn": true, "gmail.com": true, "hotmail.com": true, "outlook.com": true, "yahoo.com": true,
+	"live.com": true, "icloud.com": true, "msn.com": true,
+}
+
+var pinyinArgs = pinyin.NewArgs()
+
+// pinyinOf is the toneless pinyin of the Chinese characters of s, the
+// others kept as they are; "" for "".
+func pinyinOf(s string) string {
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		if py := pinyin.SinglePinyin(r, pinyinArgs); len(py) > 0 {
+			b.WriteString(py[0])
+		} else {
+			b.WriteRune(r)
+		}
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// areaCodes are the area codes of the larger prefecture-level cities: a
+// landline says where a record is when nothing else does.
+var areaCodes = map[string]string{
+	"10": "北京", "21": "上海", "22": "天津", "23": "重庆", "20": "广州", "755": "深圳", "571": "杭州",
+	"512": "苏州", "25": "南京", "28": "成都", "27": "武汉", "592": "厦门", "29": "西安", "574": "宁波",
+	"532": "青岛", "769": "东莞", "757": "佛山", "551": "合肥", "731": "长沙", "371": "郑州",
+	"24": "沈阳", "411": "大连", "431": "长春", "451": "哈尔滨", "531": "济南", "311": "石家庄",
+	"351": "太原", "471": "呼和浩特", "771": "南宁", "871": "昆明", "851": "贵阳", "591": "福州",
+	"791": "南昌", "898": "海口", "931": "兰州", "951": "银川", "971": "西宁", "991": "乌鲁木齐",
+	"510": "无锡", "519": "常州", "513": "南通", "579": "金华", "577": "温州", "573": "嘉兴",
+	"575": "绍兴", "760": "中山", "756": "珠海", "752": "惠州", "754": "汕头", "595": "泉州",
+	"535": "烟台", "516": "徐州", "553": "芜湖", "734": "衡阳",
+}
+
+// areaCity returns the city of a Chinese landline in E.164 (+8657188886666).
+func areaCity(e164 string) (string, bool) {
+	d, ok := strings.CutPrefix(e164, "+86")
+	if !ok || d == "" || d[0] == '1' && len(d) == 11 {
+		return "", false // not Chinese, or a mobile
+	}
+	for _, n := range []int{2, 3} {
+		if len(d) > n {
+			if c, ok := areaCodes[d[:n]]; ok {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,310 @@
+package identity
+
+import (
+	"math"
+	"slices"
+
+	"custgraph/internal/customer"
+)
+
+// Signal is one kind of evidence a link rests on.
+type Signal = customer.MatchSignal
+
+// The signals.
+const (
+	NameExact      = customer.SignalNameExact
+	NameNormalized = customer.SignalNameNormalized
+	NameSimilar    = customer.SignalNameSimilar
+	Alias          = customer.SignalAlias
+	Phone          = customer.SignalPhone
+	Email          = customer.SignalEmail
+	Contact        = customer.SignalContact
+	CreditCode     = customer.SignalCreditCode
+	Confirmed      = customer.SignalConfirmed
+)
+
+// Weights, in natural log-odds. A candidate pair starts at prior: most
+// pairs that share one key are not the same customer. Each piece of
+// evidence adds its weight; the sum s gives the confidence 1/(1+e^-s).
+// They were set from what each piece means in the world, then checked
+// (not fitted) against generated data at several seeds and sizes: make
+// eval reports precision and recall per threshold and how well the
+// confidence is calibrated.
+const (
+	prior = -5.0
+
+	// A name written identically (with a region or a legal form, so not a
+	// bare word) is as good as an ID within one company's records.
+	wNameExact = 10.0
+	wNameBare  = 6.0 // identical, but a bare word (卓创)
+	// Same trade name and industry once width, legal form and region are
+	// folded.
+	wNameNormalized = 7.5
+	// Same trade name, one industry a short form of the other (电子 for
+	// 电子科技).
+	wNameShortened = 6.0
+	// Same trade name, one side written without industry (卓创 alone):
+	// weaker, and weaker still when many companies share the trade name.
+	wTradeAlone = 4.0
+	// Same pinyin, another character (卓闯 for 卓创), same industry.
+	wHomophone = 5.5
+	// An alias (U8's short name) equal to the other's name.
+	wAlias = 6.5
+
+	// Two company names with nothing in common: people keep the trade
+	// name, so this is strong evidence against.
+	wNamesDiffer = -7.0
+	// A branch against its parent, or two branches.
+	wBranch = -9.0
+	// Same trade name, another industry (卓创纺织 vs 卓创科技).
+	wIndustry = -8.0
+	// Written in another city or province: in both names, or from the
+	// address or area code of one.
+	wRegionNames = -8.0
+	wRegionOther = -5.0
+	// 有限公司 vs 股份有限公司; a 集团 against a company.
+	wLegal = -1.5
+	wGroup = -1.0
+
+	// A phone or email held by these two records alone; less as more
+	// records share it.
+	wPhone   = 6.5
+	wEmail   = 6.5
+	wDomain  = 2.0
+	wContact = 3.0
+	// A unified social credit code is decisive both ways.
+	wCredit = 15.0
+)
+
+// rare weighs a value by how many records hold it: full weight w for a
+// value held by at most own records (the pair itself, or the company in
+// all three sources), halving... down to nothing as it is shared: each
+// doubling of the holders beyond own takes decay off.
+func rare(w float64, holders, own int, decay float64) float64 {
+	if holders <= own {
+		return w
+	}
+	return max(0, w-decay*math.Log2(float64(holders)/float64(own)))
+}
+
+type evidence struct {
+	sig Signal // "" for evidence against or without a signal of its own
+	w   float64
+}
+
+// counter tells how many records hold a value (a key of the index).
+type counter func(key string) int
+
+// score weighs the evidence that a and b are the same customer. It is
+// symmetric: score(a, b) == score(b, a).
+func score(a, b *features, count counter) (float64, []Signal) {
+	var ev []evidence
+	add := func(sig Signal, w float64) {
+		if w != 0 {
+			ev = append(ev, evidence{sig, w})
+		}
+	}
+
+	// Credit codes decide.
+	if a.uscc != "" && b.uscc != "" {
+		if a.uscc == b.uscc {
+			add(CreditCode, wCredit)
+		} else {
+			add("", -wCredit)
+		}
+	}
+
+	// Names.
+	switch {
+	case a.person && b.person:
+		if a.name.Full == b.name.Full {
+			add(Contact, rare(wContact, count("n"+a.name.Full), 2, 1.5))
+		}
+	case a.person || b.person:
+		p, o := a, b
+		if b.person {
+			p, o = b, a
+		}
+		if slices.Contains(o.contacts, p.name.Full) {
+			add(Contact, rare(wContact, count("n"+p.name.Full), 2, 1.5))
+		}
+	default:
+		names(a, b, count, add)
+	}
+
+	// Where they are.
+	if a.region != "" && b.region != "" && regionConflict(a, b) {
+		if a.nameRegion && b.nameRegion {
+			add("", wRegionNames)
+		} else {
+			add("", wRegionOther)
+		}
+	}
+
+	// Phones: the rarest shared number counts in full, a second half.
+	var phone []float64
+	for _, p := range a.phones {
+		if slices.Contains(b.phones, p) {
+			phone = append(phone, rare(wPhone, count("p"+p), 3, 2.5))
+		}
+	}
+	addBest(add, Phone, phone)
+
+	var email []float64
+	for _, e := range a.emails {
+		if slices.Contains(b.emails, e) {
+			email = append(email, rare(wEmail, count("e"+e), 3, 2.5))
+		}
+	}
+	addBest(add, Email, email)
+	if len(email) == 0 {
+		for _, d := range a.domains {
+			if slices.Contains(b.domains, d) {
+				add("", rare(wDomain, count("d"+d), 6, 1))
+				break
+			}
+		}
+	}
+
+	if !a.person && !b.person {
+		best := 0.0
+		for _, n := range a.contacts {
+			if slices.Contains(b.contacts, n) {
+				best = max(best, rare(wContact, count("n"+n), 2, 1.5))
+			}
+		}
+		add(Contact, best)
+	}
+
+	s := prior
+	for _, e := range ev {
+		s += e.w
+	}
+	// Signals strongest first, each once.
+	slices.SortStableFunc(ev, func(x, y evidence) int {
+		switch {
+		case x.w > y.w:
+			return -1
+		case x.w < y.w:
+			return 1
+		}
+		return 0
+	})
+	var sigs []Signal
+	for _, e := range ev {
+		if e.sig != "" && e.w >= 0.5 && !slices.Contains(sigs, e.sig) {
+			sigs = append(sigs, e.sig)
+		}
+	}
+	return s, sigs
+}
+
+func addBest(add func(Signal, float64), sig Signal, ws []float64) {
+	if len(ws) == 0 {
+		return
+	}
+	slices.Sort(ws)
+	w := ws[len(ws)-1]
+	if len(ws) > 1 {
+		w += ws[len(ws)-2] / 2
+	}
+	add(sig, w)
+}
+
+// names weighs two company names.
+func names(a, b *features, count counter, add func(Signal, float64)) {
+	an, bn := &a.name, &b.name
+	if an.Full == "" || bn.Full == "" {
+		return
+	}
+	// Evidence against, whatever the trade names.
+	if an.Branch != bn.Branch {
+		add("", wBranch)
+	}
+	sameCore := an.Core != "" && an.Core == bn.Core
+	homophone := !sameCore && a.py != "" && a.py == b.py
+	if (sameCore || homophone) && an.IndustryConflict(*bn) {
+		add("", wIndustry)
+	}
+	if an.LegalConflict(*bn) {
+		add("", wLegal)
+	}
+	if an.Group != bn.Group {
+		add("", wGroup)
+	}
+
+	best, sig := 0.0, Signal("")
+	take := func(s Signal, w float64) {
+		if w > best {
+			best, sig = w, s
+		}
+	}
+	switch {
+	case an.Branch != bn.Branch:
+		// Not the same name however alike: a branch is another customer.
+	case a.raw == b.raw:
+		if an.Legal != 0 || an.Region != "" {
+			take(NameExact, wNameExact)
+		} else {
+			take(NameExact, wNameBare)
+		}
+	case sameCore && an.Industry == bn.Industry && an.Industry != "":
+		take(NameNormalized, wNameNormalized)
+	case sameCore && !an.IndustryConflict(*bn) && an.Industry != "" && bn.Industry != "":
+		take(NameNormalized, wNameShortened)
+	case sameCore && !an.IndustryConflict(*bn):
+		// One or both without industry: the trade name alone. Weaker as
+		// more companies share it (records with it, three per company).
+		take(NameSimilar, rare(wTradeAlone, count("c"+an.Core), 3, 1.5))
+	case homophone && !an.IndustryConflict(*bn) && an.Industry != "" && bn.Industry != "":
+		take(NameSimilar, wHomophone)
+	}
+	for _, x := range a.aliases {
+		if aliasMatch(x, *bn) {
+			take(Alias, wAlias)
+		}
+	}
+	for _, x := range b.aliases {
+		if aliasMatch(x, *an) {
+			take(Alias, wAlias)
+		}
+	}
+	if sig != "" {
+		add(sig, best)
+		return
+	}
+	if hasHan(an.Core) && hasHan(bn.Core) && !sameCore && !homophone {
+		add("", wNamesDiffer)
+	}
+}
+
+// aliasMatch: an alias (a short name) names the company n: the same
+// trade name with a compatible industry, or the same name.
+func aliasMatch(alias, n customer.CompanyName) bool {
+	if alias.Full == n.Full {
+		return true
+	}
+	return alias.Core != "" && alias.Core == n.Core && alias.Industry != "" && !alias.IndustryConflict(n) &&
+		alias.Branch == n.Branch
+}
+
+// regionConflict: a and b are in different provinces, or in different
+// cities (a province against a city of it is none).
+func regionConflict(a, b *features) bool {
+	if a.province != "" && b.province != "" && a.province != b.province {
+		return true
+	}
+	return a.region != a.province && b.region != b.province && a.region != b.region
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}
+
+// confidence maps a score to 0–1.
+func confidence(s float64) float64 { return 1 / (1 + math.Exp(-s)) }
