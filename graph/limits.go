@@ -45,6 +45,11 @@ const (
 //     (a record's own source is never consulted: at most 2), and one
 //     record expected from each, so that matches of matches under a page
 //     of 100 costs 100 × 2 × 2 lookups and more.
+//   - Customer.links(sources): read from the directory's memory, no
+//     lookup, but a list of records: a few expected from each other
+//     source (linksEach), so that links of links under a page nest as
+//     matches do.
+//   - confirmLink, rejectLink: a lookup of each record named.
 //   - sources: the three sources, read from memory.
 func CostModel(f limits.Field) limits.Cost {
 	switch f.Parent + "." + f.Name {
@@ -74,11 +79,22 @@ func CostModel(f limits.Field) limits.Cost {
 	case "Customer.matches":
 		n := chosenSources(f.Args, allSources-1)
 		return limits.Cost{Self: 1 + upstreamCall*n, Each: n}
+	case "Customer.links":
+		n := chosenSources(f.Args, allSources-1)
+		return limits.Cost{Self: 1, Each: linksEach * n}
+	case "Mutation.confirmLink":
+		return limits.Cost{Self: 1 + 2*upstreamCall, Each: 1}
+	case "Mutation.rejectLink":
+		return limits.Cost{Self: 1 + 2*upstreamCall, Each: 1}
 	case "Query.sources":
 		return limits.Cost{Self: 1, Each: allSources}
 	}
 	return limits.Cost{Self: 1, Each: 1}
 }
+
+// linksEach is how many links from each other source a record is expected
+// to have: one, sometimes a duplicate.
+const linksEach = 2
 
 // chosenSources is the number of sources the `sources` argument chooses (all
 // when omitted or empty), at most most.

@@ -26,6 +26,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Customer() CustomerResolver
 	Entity() EntityResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
 	U8Customer() U8CustomerResolver
 	CustomerFilter() CustomerFilterResolver
@@ -89,6 +90,7 @@ type ComplexityRoot struct {
 		CreatedAt   func(childComplexity int) int
 		Email       func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Links       func(childComplexity int, sources []customer.Source, minConfidence *float64) int
 		Matches     func(childComplexity int, sources []customer.Source) int
 		Name        func(childComplexity int) int
 		Phones      func(childComplexity int) int
@@ -113,6 +115,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CustomerLink struct {
+		Confidence func(childComplexity int) int
+		Customer   func(childComplexity int) int
+		MatchedOn  func(childComplexity int) int
+	}
+
 	DirectoryStatus struct {
 		LagSeconds   func(childComplexity int) int
 		LastSyncedAt func(childComplexity int) int
@@ -122,6 +130,11 @@ type ComplexityRoot struct {
 
 	Entity struct {
 		FindManyCustomerByIDs func(childComplexity int, reps []*model.CustomerByIDsInput) int
+	}
+
+	Mutation struct {
+		ConfirmLink func(childComplexity int, a string, b string) int
+		RejectLink  func(childComplexity int, a string, b string) int
 	}
 
 	PageInfo struct {
@@ -489,6 +502,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.ID(childComplexity), true
+	case "Customer.links":
+		if e.ComplexityRoot.Customer.Links == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_links_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Links(childComplexity, args["sources"].([]customer.Source), args["minConfidence"].(*float64)), true
 	case "Customer.matches":
 		if e.ComplexityRoot.Customer.Matches == nil {
 			break
@@ -593,6 +617,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
 
+	case "CustomerLink.confidence":
+		if e.ComplexityRoot.CustomerLink.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerLink.Confidence(childComplexity), true
+	case "CustomerLink.customer":
+		if e.ComplexityRoot.CustomerLink.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerLink.Customer(childComplexity), true
+	case "CustomerLink.matchedOn":
+		if e.ComplexityRoot.CustomerLink.MatchedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerLink.MatchedOn(childComplexity), true
+
 	case "DirectoryStatus.lagSeconds":
 		if e.ComplexityRoot.DirectoryStatus.LagSeconds == nil {
 			break
@@ -629,6 +672,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyCustomerByIDs(childComplexity, args["reps"].([]*model.CustomerByIDsInput)), true
+
+	case "Mutation.confirmLink":
+		if e.ComplexityRoot.Mutation.ConfirmLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmLink(childComplexity, args["a"].(string), args["b"].(string)), true
+	case "Mutation.rejectLink":
+		if e.ComplexityRoot.Mutation.RejectLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectLink(childComplexity, args["a"].(string), args["b"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1163,6 +1229,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1188,7 +1269,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "crm.graphqls" "customer.graphqls" "directory.graphqls" "u8.graphqls" "ycm.graphqls"
+//go:embed "crm.graphqls" "customer.graphqls" "directory.graphqls" "identity.graphqls" "u8.graphqls" "ycm.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1203,6 +1284,7 @@ var sources = []*ast.Source{
 	{Name: "crm.graphqls", Input: sourceData("crm.graphqls"), BuiltIn: false},
 	{Name: "customer.graphqls", Input: sourceData("customer.graphqls"), BuiltIn: false},
 	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
+	{Name: "identity.graphqls", Input: sourceData("identity.graphqls"), BuiltIn: false},
 	{Name: "u8.graphqls", Input: sourceData("u8.graphqls"), BuiltIn: false},
 	{Name: "ycm.graphqls", Input: sourceData("ycm.graphqls"), BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -1414,6 +1496,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_crm(ctx, field)
 	case "matches":
 		return ec.fieldContext_Customer_matches(ctx, field)
+	case "links":
+		return ec.fieldContext_Customer_links(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -1440,6 +1524,18 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 		return ec.fieldContext_CustomerEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_CustomerLink_customer(ctx, field)
+	case "confidence":
+		return ec.fieldContext_CustomerLink_confidence(ctx, field)
+	case "matchedOn":
+		return ec.fieldContext_CustomerLink_matchedOn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerLink", field.Name)
 }
 
 func (ec *executionContext) childFields_DirectoryStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -20,6 +20,9 @@ type CustomerOrder struct {
 	Direction *OrderDirection     `json:"direction,omitempty"`
 }
 
+type Mutation struct {
+}
+
 type Query struct {
 }
 

@@ -86,6 +86,9 @@ type Directory struct {
 	// replica's hold on a source's sync lasts unrenewed: how soon another
 	// replica takes over the sync of one that died.
 	LeaseTTL time.Duration
+	// MatchThreshold (CUSTGRAPH_MATCH_THRESHOLD, default 0.9) is the
+	// least confidence of a link that Customer.matches returns.
+	MatchThreshold float64
 }
 
 // Edge holds the knobs of the client side: authentication, exposure,

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"custgraph/internal/customer"
 	"custgraph/internal/gqlhttp"
 	"custgraph/internal/limits"
 	"custgraph/internal/quota"
@@ -205,6 +207,7 @@ func buildTable() []section {
 			{name: "CUSTGRAPH_DIRECTORY_MAX_AGE", def: "10m", bind: duration(func(c *Config) *time.Duration { return &c.Directory.MaxAge }, false)},
 			{name: "CUSTGRAPH_SYNC_YCM_PACE", def: "100ms", bind: duration(func(c *Config) *time.Duration { return &c.Directory.YCMPace }, true)},
 			{name: "CUSTGRAPH_SYNC_LEASE", def: "15s", bind: duration(func(c *Config) *time.Duration { return &c.Directory.LeaseTTL }, false)},
+			{name: "CUSTGRAPH_MATCH_THRESHOLD", def: strconv.FormatFloat(customer.DefaultMatchThreshold, 'g', -1, 64), bind: fraction(func(c *Config) *float64 { return &c.Directory.MatchThreshold })},
 		}},
 		// Last, as it is the longest and least often read.
 		section{prefix: envPrefix, settings: []setting{
@@ -294,6 +297,17 @@ func count[T ~int | ~int64](field func(*Config) *T, least int) binding {
 		}
 		return T(n), nil
 	}, func(n T) string { return strconv.FormatInt(int64(n), 10) })
+}
+
+// fraction is a number above 0 and at most 1 (0.9, 1).
+func fraction(field func(*Config) *float64) binding {
+	return bind(field, func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || f <= 0 || f > 1 {
+			return 0, fmt.Errorf("must be a number above 0 and at most 1, such as 0.9, not %q", v)
+		}
+		return f, nil
+	}, func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) })
 }
 
 // onOff is on or off (also true/false, 1/0, yes/no).

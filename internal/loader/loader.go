@@ -8,6 +8,7 @@ package loader
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -245,9 +246,34 @@ func (l *Loaders) ByName(ctx context.Context, name string, sources []customer.So
 	return l.names(ctx, name, chosen, nil)
 }
 
-// Matches finds the same customer in other sources by exact name.
+// Matches finds the same customer in other sources: the links at or above
+// the match threshold where the directory serves the source (identity
+// resolution, no vendor call), the records of exactly the same name where
+// it does not (the directory off or still syncing: the vendors' own
+// name lookups, batched).
 func (l *Loaders) Matches(ctx context.Context, c *customer.Customer, sources []customer.Source) ([]*customer.Customer, []error) {
-	return l.names(ctx, c.Name, l.svc.MatchSources(c, sources), c)
+	linked, unserved := l.svc.LinkSources(c, sources)
+	var out []*customer.Customer
+	if len(linked) > 0 {
+		links, _ := l.svc.Links(c, linked, nil)
+		for _, lk := range links {
+			out = append(out, lk.Customer)
+		}
+	}
+	if len(unserved) == 0 {
+		if out == nil {
+			out = []*customer.Customer{}
+		}
+		return out, nil
+	}
+	var rest []customer.Source
+	for _, src := range l.svc.MatchSources(c, sources) {
+		if !slices.Contains(linked, src) {
+			rest = append(rest, src)
+		}
+	}
+	named, errs := l.names(ctx, c.Name, rest, c)
+	return append(out, named...), errs
 }
 
 func (l *Loaders) names(ctx context.Context, name string, sources []customer.Source, self *customer.Customer) ([]*customer.Customer, []error) {
