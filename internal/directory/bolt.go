@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,10 @@ var (
 	metaBucket  = []byte("meta")
 	stateBucket = []byte("state")
 	formatKey   = []byte("format")
+	// decisionBucket holds people's link decisions: key PairKey, value
+	// EncodeDecision. A file written before decisions has none, which
+	// reads as no decision (FormatVersion did not change for them).
+	decisionBucket = []byte("decisions")
 )
 
 func recordBucket(src customer.Source) []byte { return []byte("records/" + string(src)) }
@@ -96,11 +101,36 @@ func OpenFile(dir string) (*File, string, error) {
 	return &File{db: db, path: path}, reset, nil
 }
 
-// Load implements Store: every record and state, or an empty snapshot
-// (with Reset set) when the file holds another format version or a
-// record that cannot be read; the file is then emptied, so that nothing
-// of it is ever served.
+// Load implements Store: every record, state and decision, or no record
+// nor state (with Reset set) when the file holds another format version
+// or a record that cannot be read; the records are then dropped, so that
+// nothing of them is ever served. The decisions are kept: the vendors
+// cannot give them back, and each is read (and checked) on its own; one
+// that cannot be read is left out.
 func (f *File) Load(ctx context.Context) (*Snapshot, error) {
+	snap, err := f.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(decisionBucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			if dec, err := DecodeDecision(v); err == nil {
+				snap.Decisions = append(snap.Decisions, dec)
+			}
+			return nil
+		})
+	}); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// load reads the records and states.
+func (f *File) load(ctx context.Context) (*Snapshot, error) {
 	snap := &Snapshot{Entries: map[customer.Source][]*Entry{}, States: map[customer.Source]*State{}}
 	var empty bool
 	err := f.db.View(func(tx *bolt.Tx) error {
@@ -169,12 +199,15 @@ func (f *File) Load(ctx context.Context) (*Snapshot, error) {
 	return snap, nil
 }
 
-// wipe empties the file and stamps it with this build's format.
+// wipe empties the file of all but its decisions and stamps it with this
+// build's format.
 func (f *File) wipe() error {
 	return f.db.Update(func(tx *bolt.Tx) error {
 		var names [][]byte
 		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-			names = append(names, append([]byte(nil), name...))
+			if !bytes.Equal(name, decisionBucket) {
+				names = append(names, append([]byte(nil), name...))
+			}
 			return nil
 		})
 		for _, n := range names {
@@ -192,6 +225,27 @@ func (f *File) wipe() error {
 
 // Commit implements Store: the batch in one transaction, fsynced.
 func (f *File) Commit(_ context.Context, b *Batch) error {
+	if err := b.Check(); err != nil {
+		return err
+	}
+	if len(b.Decisions) > 0 {
+		return f.db.Update(func(tx *bolt.Tx) error {
+			decs, err := tx.CreateBucketIfNotExists(decisionBucket)
+			if err != nil {
+				return err
+			}
+			for _, dec := range b.Decisions {
+				v, err := EncodeDecision(dec)
+				if err != nil {
+					return err
+				}
+				if err := decs.Put([]byte(PairKey(dec.A, dec.B)), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	return f.db.Update(func(tx *bolt.Tx) error {
 		recs, err := tx.CreateBucketIfNotExists(recordBucket(b.Source))
 		if err != nil {

@@ -8,16 +8,18 @@ import (
 )
 
 // Store keeps the directory between restarts, and between replicas when it
-// is shared: every record with its change marker, and each source's sync
-// state. A Commit is atomic: after a crash the store holds the batch
-// whole or not at all, so a pass resumes from the state committed with
-// its last records.
+// is shared: every record with its change marker, each source's sync
+// state, and people's link decisions. A Commit is atomic: after a crash
+// the store holds the batch whole or not at all, so a pass resumes from
+// the state committed with its last records.
 type Store interface {
 	// Load returns what the store holds. A store that finds itself corrupt
 	// or written by another format version starts empty (and says so in
 	// Snapshot.Reset) rather than serving anything wrong.
 	Load(ctx context.Context) (*Snapshot, error)
-	// Commit writes one batch of one source atomically.
+	// Commit writes one batch of one source, or one batch of decisions,
+	// atomically. Of two decisions on one pair, the one committed last
+	// is kept.
 	Commit(ctx context.Context, b *Batch) error
 	// Close releases the store.
 	Close() error
@@ -37,7 +39,8 @@ type Shared interface {
 	// takes over at once.
 	Release(ctx context.Context, src customer.Source) error
 	// Follow calls apply with every batch committed after the snapshot
-	// Load returned (by any replica, this one included), in commit order,
+	// Load returned (by any replica, this one included, decisions as well
+	// as records), in commit order,
 	// until ctx ends. When it cannot tell that no batch was missed (the
 	// change log was trimmed past this replica, or it was away), it calls
 	// reload with a fresh snapshot instead.
@@ -48,6 +51,9 @@ type Shared interface {
 type Snapshot struct {
 	Entries map[customer.Source][]*Entry
 	States  map[customer.Source]*State
+	// Decisions are people's link decisions: the last committed on each
+	// pair, in no particular order.
+	Decisions []Decision
 	// Reset says why the store started empty although it existed
 	// (corrupt, another format version); "" when it did not.
 	Reset string
@@ -57,7 +63,10 @@ type Snapshot struct {
 }
 
 // Batch is one atomic write of one source: records created, changed or
-// deleted, and the source's sync state after them.
+// deleted, and the source's sync state after them; or one write of
+// people's link decisions, which has no Source, records nor state (a
+// decision is written by whichever replica served it, holding no lease:
+// it is never fenced). See Check.
 type Batch struct {
 	Source  customer.Source
 	Upserts []*Entry
@@ -65,11 +74,20 @@ type Batch struct {
 	Deletes []string
 	// State, when set, replaces the source's sync state.
 	State *State
+	// Decisions, in a batch of their own, replace each pair's decision.
+	Decisions []Decision
 }
 
 // FormatVersion is the version of what the stores write: records, states
 // and their encoding. A store holding another version is rebuilt from the
 // vendors, never read.
+//
+// Decisions did not change it: a store written before them simply holds
+// none (no decisions bucket in the file, no decisions hash on Redis), which
+// reads as it should. Unlike records, decisions cannot be read again from
+// the vendors: the file keeps them when it drops its records (see
+// File.Load), and a change of this version must carry Redis's decisions
+// hash (whose key holds the version) over to the new keys.
 const FormatVersion = 1
 
 // State is where one source's sync stands.
@@ -115,7 +133,8 @@ func (s *State) clone() *State {
 }
 
 // memory is the Store of demo mode and of a directory with no data
-// directory: it keeps nothing across restarts.
+// directory: it keeps nothing across restarts (decisions included: the
+// Directory holds them in memory alone).
 type memory struct{}
 
 func (memory) Load(context.Context) (*Snapshot, error) {

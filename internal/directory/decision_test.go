@@ -1,0 +1,155 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"custgraph/internal/customer"
+	"custgraph/internal/directory"
+)
+
+var (
+	u8One  = directory.Key{Source: customer.U8, ID: "0001"}
+	crmOne = directory.Key{Source: customer.CRM, ID: "101"}
+	ycmOne = directory.Key{Source: customer.YCM, ID: "7"}
+	t0     = time.Date(2026, 3, 1, 9, 0, 0, 123456789, time.UTC)
+)
+
+func openFile(t *testing.T, dir string) *directory.File {
+	t.Helper()
+	f, reset, err := directory.OpenFile(dir)
+	if err != nil || reset != "" {
+		t.Fatalf("OpenFile: %v %q", err, reset)
+	}
+	return f
+}
+
+// byPair indexes a snapshot's decisions by their pair.
+func byPair(decs []directory.Decision) map[string]directory.Decision {
+	out := map[string]directory.Decision{}
+	for _, d := range decs {
+		out[directory.PairKey(d.A, d.B)] = d
+	}
+	return out
+}
+
+func TestNewDecisionIsCanonical(t *testing.T) {
+	a := directory.NewDecision(u8One, crmOne, true, "jwt:alice", t0.In(time.FixedZone("CST", 8*3600)))
+	b := directory.NewDecision(crmOne, u8One, true, "jwt:alice", t0)
+	if a != b || a.A != crmOne || a.B != u8One {
+		t.Fatalf("NewDecision is not canonical: %+v vs %+v", a, b)
+	}
+	if directory.PairKey(u8One, crmOne) != directory.PairKey(crmOne, u8One) {
+		t.Fatal("PairKey depends on the order")
+	}
+	v, err := directory.EncodeDecision(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := directory.DecodeDecision(v)
+	if err != nil || back != a {
+		t.Fatalf("round trip: %+v %v, want %+v", back, err, a)
+	}
+}
+
+// TestFileKeepsDecisions: decisions persist across a reopen, and the last
+// committed on a pair wins, whatever the order of its keys.
+func TestFileKeepsDecisions(t *testing.T) {
+	dir := t.TempDir()
+	f := openFile(t, dir)
+	if _, err := f.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, b := range []*directory.Batch{
+		{Decisions: []directory.Decision{directory.NewDecision(u8One, crmOne, true, "jwt:alice", t0)}},
+		{Decisions: []directory.Decision{directory.NewDecision(u8One, ycmOne, true, "jwt:alice", t0)}},
+		{Decisions: []directory.Decision{directory.NewDecision(crmOne, u8One, false, "apikey:01234567", t0.Add(time.Minute))}},
+	} {
+		if err := f.Commit(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+
+	f = openFile(t, dir)
+	defer f.Close()
+	snap, err := f.Load(ctx)
+	if err != nil || snap.Reset != "" {
+		t.Fatalf("Load: %v %q", err, snap.Reset)
+	}
+	got := byPair(snap.Decisions)
+	if len(got) != 2 || len(snap.Decisions) != 2 {
+		t.Fatalf("decisions after reopen: %+v, want two", snap.Decisions)
+	}
+	want := directory.NewDecision(u8One, crmOne, false, "apikey:01234567", t0.Add(time.Minute))
+	if d := got[directory.PairKey(u8One, crmOne)]; d != want {
+		t.Errorf("U8/CRM decision %+v, want the later rejection %+v", d, want)
+	}
+	if d := got[directory.PairKey(ycmOne, u8One)]; !d.Same {
+		t.Errorf("U8/YCM decision %+v, want confirmed", d)
+	}
+
+	// A batch of decisions carries nothing else.
+	mixed := &directory.Batch{Source: customer.U8, Decisions: []directory.Decision{want}}
+	if err := f.Commit(ctx, mixed); !errors.Is(err, directory.ErrMixedBatch) {
+		t.Errorf("a mixed batch: %v, want ErrMixedBatch", err)
+	}
+	bad := &directory.Batch{Decisions: []directory.Decision{{A: u8One, B: directory.Key{Source: customer.U8, ID: "2"}}}}
+	if err := f.Commit(ctx, bad); err == nil {
+		t.Error("a decision on two U8 records was committed")
+	}
+}
+
+// TestFileKeepsDecisionsWhenRecordsAreDropped: a file of another format
+// version loses its records and states (the vendors give them back) but
+// not the decisions (nobody could).
+func TestFileKeepsDecisionsWhenRecordsAreDropped(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	f := openFile(t, dir)
+	if _, err := f.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := t0
+	if err := f.Commit(ctx, &directory.Batch{Source: customer.U8, Upserts: []*directory.Entry{{C: &customer.Customer{Source: customer.U8, SourceID: "0001", Name: "x", UpdatedAt: &at}}},
+		State: &directory.State{Complete: true}}); err != nil {
+		t.Fatal(err)
+	}
+	dec := directory.NewDecision(u8One, crmOne, true, "jwt:alice", t0)
+	if err := f.Commit(ctx, &directory.Batch{Decisions: []directory.Decision{dec}}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	db, err := bolt.Open(filepath.Join(dir, "directory.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte("0")) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	f = openFile(t, dir)
+	defer f.Close()
+	snap, err := f.Load(ctx)
+	if err != nil || snap.Reset == "" {
+		t.Fatalf("Load of another version: %v, reset %q", err, snap.Reset)
+	}
+	if len(snap.Entries[customer.U8]) != 0 || len(snap.States) != 0 {
+		t.Errorf("records or states of another version were read: %d, %d", len(snap.Entries[customer.U8]), len(snap.States))
+	}
+	if len(snap.Decisions) != 1 || snap.Decisions[0] != dec {
+		t.Errorf("decisions after the reset: %+v, want %+v", snap.Decisions, dec)
+	}
+	// And again, from the file now stamped with this version.
+	snap, err = f.Load(ctx)
+	if err != nil || snap.Reset != "" || len(snap.Decisions) != 1 {
+		t.Errorf("second Load: %v %q %+v", err, snap.Reset, snap.Decisions)
+	}
+}
