@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,5 +152,104 @@ func TestFileKeepsDecisionsWhenRecordsAreDropped(t *testing.T) {
 	snap, err = f.Load(ctx)
 	if err != nil || snap.Reset != "" || len(snap.Decisions) != 1 {
 		t.Errorf("second Load: %v %q %+v", err, snap.Reset, snap.Decisions)
+	}
+}
+
+// TestDirectoryDecisions: on the memory store the directory holds the
+// decisions in-process; the last on a pair wins, DecisionsOf finds every
+// pair of a record, and OnDecision hears each, in order.
+func TestDirectoryDecisions(t *testing.T) {
+	var mu sync.Mutex
+	var heard []directory.Decision
+	d := directory.New(directory.Options{OnDecision: func(dec directory.Decision) {
+		mu.Lock()
+		heard = append(heard, dec)
+		mu.Unlock()
+	}})
+	run(t, d)
+	ctx := context.Background()
+	confirm := directory.Decision{A: u8One, B: crmOne, Same: true, By: "jwt:alice", At: t0}
+	reject := directory.Decision{A: crmOne, B: u8One, Same: false, By: "jwt:bob", At: t0.Add(time.Minute)}
+	other := directory.Decision{A: ycmOne, B: u8One, Same: true, By: "jwt:alice"} // At: now
+	for _, dec := range []directory.Decision{confirm, reject, other} {
+		if err := d.Decide(ctx, dec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, ok := d.Decision(u8One, crmOne)
+	if !ok || got != reject.Normalize() {
+		t.Fatalf("Decision(U8, CRM) = %+v %v, want the later rejection", got, ok)
+	}
+	if got2, _ := d.Decision(crmOne, u8One); got2 != got {
+		t.Error("Decision depends on the order of its keys")
+	}
+	of := d.DecisionsOf(u8One)
+	if len(of) != 2 || of[0].A != crmOne || of[0].Same || of[1].B != ycmOne || !of[1].Same || of[1].At.IsZero() {
+		t.Errorf("DecisionsOf(U8) = %+v", of)
+	}
+	if of := d.DecisionsOf(ycmOne); len(of) != 1 {
+		t.Errorf("DecisionsOf(YCM) = %+v, want one", of)
+	}
+	if of := d.DecisionsOf(directory.Key{Source: customer.CRM, ID: "nobody"}); len(of) != 0 {
+		t.Errorf("DecisionsOf(an undecided record) = %+v", of)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heard) != 3 || heard[0].Same != true || heard[1] != reject.Normalize() {
+		t.Errorf("OnDecision heard %+v", heard)
+	}
+}
+
+// TestDecideValidates: a decision that is not on two records of two
+// sources is refused, and nothing is kept.
+func TestDecideValidates(t *testing.T) {
+	d := directory.New(directory.Options{})
+	run(t, d)
+	ctx := context.Background()
+	for name, dec := range map[string]directory.Decision{
+		"same source":    {A: u8One, B: directory.Key{Source: customer.U8, ID: "0002"}, Same: true},
+		"same record":    {A: u8One, B: u8One, Same: true},
+		"empty ID":       {A: u8One, B: directory.Key{Source: customer.CRM}, Same: true},
+		"empty source":   {A: u8One, B: directory.Key{ID: "101"}, Same: true},
+		"unknown source": {A: u8One, B: directory.Key{Source: "SAP", ID: "101"}, Same: true},
+		"lower case":     {A: u8One, B: directory.Key{Source: "crm", ID: "101"}, Same: true},
+		"no keys":        {},
+	} {
+		if err := d.Decide(ctx, dec); err == nil {
+			t.Errorf("%s: Decide accepted %+v", name, dec)
+		}
+	}
+	if of := d.DecisionsOf(u8One); len(of) != 0 {
+		t.Errorf("refused decisions were kept: %+v", of)
+	}
+}
+
+// TestDirectoryDecisionsSurviveRestart: on a file, a restarted directory
+// has the decisions made before (and tells OnDecision of them).
+func TestDirectoryDecisionsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	f := openFile(t, dir)
+	d := directory.New(directory.Options{Store: f})
+	stop := run(t, d)
+	dec := directory.Decision{A: u8One, B: crmOne, Same: true, By: "apikey:01234567", At: t0}
+	if err := d.Decide(context.Background(), dec); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	f.Close()
+
+	f = openFile(t, dir)
+	defer f.Close()
+	heard := make(chan directory.Decision, 1)
+	d = directory.New(directory.Options{Store: f, OnDecision: func(dec directory.Decision) { heard <- dec }})
+	run(t, d)
+	if err := d.WaitLoaded(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := d.Decision(crmOne, u8One); !ok || got != dec.Normalize() {
+		t.Fatalf("after the restart: %+v %v, want %+v", got, ok, dec.Normalize())
+	}
+	if got := <-heard; got != dec.Normalize() {
+		t.Errorf("OnDecision at load: %+v", got)
 	}
 }

@@ -73,6 +73,13 @@ type Options struct {
 	// Loaded, when set, is called once the store's copy is in the index
 	// (the gateway gives the garbage of a large load back to the system).
 	Loaded func()
+	// OnDecision, when set, is called with every link decision once it
+	// is applied to the copy (after Decision and DecisionsOf return it):
+	// each decision of the store's snapshot when it is installed (at
+	// start, and when a shared copy is read again), then each decision
+	// committed, by this replica or another, in commit order. It is
+	// called from one goroutine at a time, and must not call Decide.
+	OnDecision func(Decision)
 }
 
 func (o Options) withDefaults() Options {
@@ -127,6 +134,17 @@ type Directory struct {
 
 	mu     sync.RWMutex
 	states map[customer.Source]*State
+	// decisions are people's link decisions, the last on each pair;
+	// decided indexes their pairs by record (both ends), for DecisionsOf.
+	decisions map[pair]Decision
+	decided   map[Key][]pair
+	// waiters are Decide calls on a shared store waiting for their
+	// decision to come back through Follow.
+	waiters map[pair][]*decisionWaiter
+	// deciding serializes the commit and the apply of decisions on a
+	// store of this replica's own (so that they are applied, and
+	// OnDecision called, in commit order), and the OnDecision calls.
+	deciding sync.Mutex
 	// loaded is closed once the store's snapshot is in the index.
 	loaded chan struct{}
 
@@ -162,7 +180,8 @@ func (c *Counters) pass(kind, outcome string) {
 func New(o Options) *Directory {
 	o = o.withDefaults()
 	d := &Directory{o: o, idx: NewIndex(), ids: identity.New(), states: map[customer.Source]*State{}, loaded: make(chan struct{}),
-		counters: map[customer.Source]*Counters{}}
+		counters:  map[customer.Source]*Counters{},
+		decisions: map[pair]Decision{}, decided: map[Key][]pair{}, waiters: map[pair][]*decisionWaiter{}}
 	d.shared, _ = o.Store.(Shared)
 	for src := range o.Vendors {
 		d.counters[src] = &Counters{}
@@ -253,17 +272,28 @@ func (d *Directory) install(snap *Snapshot, built func()) {
 	if built != nil {
 		built()
 	}
+	d.deciding.Lock()
+	defer d.deciding.Unlock()
 	d.mu.Lock()
 	d.idx = idx
 	d.states = map[customer.Source]*State{}
 	for src, st := range snap.States {
 		d.states[src] = st.clone()
 	}
+	d.decisions, d.decided = map[pair]Decision{}, map[Key][]pair{}
+	decs, woken := d.setDecisions(snap.Decisions)
 	d.mu.Unlock()
+	d.notify(decs, woken)
 }
 
 // apply brings one committed batch into the copy.
 func (d *Directory) apply(b *Batch) {
+	if len(b.Decisions) > 0 {
+		d.deciding.Lock()
+		defer d.deciding.Unlock()
+		d.applyDecisions(b.Decisions)
+		return
+	}
 	keys := make([]Key, len(b.Deletes))
 	for i, id := range b.Deletes {
 		keys[i] = Key{Source: b.Source, ID: id}
@@ -292,6 +322,17 @@ const compactAt = 1000
 // commit writes a batch to the store and, unless the store is shared
 // (whose changes come back through Follow), into the copy.
 func (d *Directory) commit(ctx context.Context, b *Batch) error {
+	if d.shared == nil && len(b.Decisions) > 0 {
+		// Committed and applied under one lock: of two decisions on one
+		// pair made at once, the copy keeps the one the store kept.
+		d.deciding.Lock()
+		defer d.deciding.Unlock()
+		if err := d.o.Store.Commit(ctx, b); err != nil {
+			return err
+		}
+		d.applyDecisions(b.Decisions)
+		return nil
+	}
 	if err := d.o.Store.Commit(ctx, b); err != nil {
 		return err
 	}
@@ -459,3 +500,167 @@ var errLeaseLost = errors.New("the sync lease passed to another replica")
 
 // Close closes the store; Run must have ended.
 func (d *Directory) Close() error { return d.o.Store.Close() }
+
+// decisionWaiter is a Decide call on a shared store waiting for its
+// decision to come back through Follow.
+type decisionWaiter struct {
+	dec  Decision
+	done chan struct{}
+}
+
+// applyDecisions brings committed decisions into the copy, in order, and
+// tells OnDecision; d.deciding is held.
+func (d *Directory) applyDecisions(decs []Decision) {
+	d.mu.Lock()
+	applied, woken := d.setDecisions(decs)
+	d.mu.Unlock()
+	d.notify(applied, woken)
+}
+
+// setDecisions puts decs into the copy (a later one on a pair replaces
+// the earlier); it returns those put (a store's value that is no valid
+// decision is left out) and the Decide calls waiting for them, which it
+// takes off the waiters. d.mu is held.
+func (d *Directory) setDecisions(decs []Decision) (out []Decision, woken []*decisionWaiter) {
+	out = make([]Decision, 0, len(decs))
+	for _, dec := range decs {
+		dec = dec.Normalize()
+		if dec.Validate() != nil {
+			continue
+		}
+		p := dec.pair()
+		if _, ok := d.decisions[p]; !ok {
+			d.decided[p.a] = append(d.decided[p.a], p)
+			d.decided[p.b] = append(d.decided[p.b], p)
+		}
+		d.decisions[p] = dec
+		out = append(out, dec)
+		ws := d.waiters[p][:0]
+		for _, w := range d.waiters[p] {
+			if w.dec.equal(dec) {
+				woken = append(woken, w)
+			} else {
+				ws = append(ws, w)
+			}
+		}
+		if len(ws) == 0 {
+			delete(d.waiters, p)
+		} else {
+			d.waiters[p] = ws
+		}
+	}
+	return out, woken
+}
+
+// notify calls OnDecision with each decision applied, then lets the
+// Decide calls that waited for them return; d.deciding is held, so the
+// calls come one at a time, in the order applied.
+func (d *Directory) notify(decs []Decision, woken []*decisionWaiter) {
+	if d.o.OnDecision != nil {
+		for _, dec := range decs {
+			d.o.OnDecision(dec)
+		}
+	}
+	for _, w := range woken {
+		close(w.done)
+	}
+}
+
+// Decide records a person's decision on two records of different
+// sources: it replaces any earlier decision on the pair, persists in the
+// store (and so survives restarts) and, on a shared store, reaches every
+// replica. dec's keys may come in either order; a zero At is now. An
+// invalid decision (one key empty, an unknown source, both keys of one
+// source) is an error and nothing is written.
+//
+// Decide returns once the decision is in this replica's copy (Decision
+// and DecisionsOf return it, and OnDecision has been told). With a store of this replica's own, the
+// commit applies it at once. With a shared store the decision comes back
+// through Follow, like every other replica's, and Decide waits for that
+// (bounded by ctx) rather than applying it locally as well: Follow
+// applies the decisions of every replica in commit order, and a local
+// apply could land after a later decision on the same pair that Follow
+// had already applied, leaving this replica on the older one. If ctx
+// ends first the decision is committed all the same (and is applied
+// when Follow brings it), and the error says so. Decide waits for the
+// store's copy to be loaded first (see Run), so that loading cannot
+// replace a decision already made.
+func (d *Directory) Decide(ctx context.Context, dec Decision) error {
+	if dec.At.IsZero() {
+		dec.At = d.o.Now()
+	}
+	dec = dec.Normalize()
+	if err := dec.Validate(); err != nil {
+		return err
+	}
+	if err := d.WaitLoaded(ctx); err != nil {
+		return err
+	}
+	b := &Batch{Decisions: []Decision{dec}}
+	if d.shared == nil {
+		return d.commit(ctx, b)
+	}
+	// Waiting before the commit: Follow may bring it back before Commit
+	// returns.
+	w := &decisionWaiter{dec: dec, done: make(chan struct{})}
+	p := dec.pair()
+	d.mu.Lock()
+	d.waiters[p] = append(d.waiters[p], w)
+	d.mu.Unlock()
+	defer d.forget(p, w)
+	if err := d.commit(ctx, b); err != nil {
+		return err
+	}
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("directory: the decision is committed but not yet applied on this replica: %w", ctx.Err())
+	}
+}
+
+// forget removes a waiter that was not woken.
+func (d *Directory) forget(p pair, w *decisionWaiter) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ws := d.waiters[p]
+	for i, x := range ws {
+		if x == w {
+			ws = append(ws[:i:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(d.waiters, p)
+	} else {
+		d.waiters[p] = ws
+	}
+}
+
+// Decision returns the decision on the pair a, b (in either order), if a
+// person made one.
+func (d *Directory) Decision(a, b Key) (Decision, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	dec, ok := d.decisions[pairOf(a, b)]
+	return dec, ok
+}
+
+// DecisionsOf returns every decision on a pair that holds k, ordered by
+// pair (A, then B).
+func (d *Directory) DecisionsOf(k Key) []Decision {
+	d.mu.RLock()
+	ps := d.decided[k]
+	out := make([]Decision, len(ps))
+	for i, p := range ps {
+		out[i] = d.decisions[p]
+	}
+	d.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if c := cmpKey(out[i].A, out[j].A); c != 0 {
+			return c < 0
+		}
+		return cmpKey(out[i].B, out[j].B) < 0
+	})
+	return out
+}
