@@ -16,9 +16,10 @@ import (
 )
 
 // Directory is the directory's store shared by every replica on one
-// Redis: the records (a hash per source), each source's sync state, a
-// lease per source (the replica holding it syncs), and a stream of the
-// batches committed, which every replica follows. Keys carry the format
+// Redis: the records (a hash per source), each source's sync state,
+// people's link decisions (a hash keyed by pair), a lease per source (the
+// replica holding it syncs), and a stream of the batches committed,
+// decisions included, which every replica follows. Keys carry the format
 // version, so that a build that writes another format starts its own copy
 // instead of misreading this one.
 type Directory struct {
@@ -40,6 +41,7 @@ func (k dirKeys) records(src customer.Source) string {
 }
 func (k dirKeys) lease(src customer.Source) string { return k.base + "lease:" + string(src) }
 func (k dirKeys) states() string                   { return k.base + "states" }
+func (k dirKeys) decisions() string                { return k.base + "decisions" }
 func (k dirKeys) stream() string                   { return k.base + "changes" }
 func (k dirKeys) seq() string                      { return k.base + "seq" }
 
@@ -119,12 +121,36 @@ redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'seq', seq, 'src', ARGV
 return seq
 `)
 
+// decideScript writes a batch of decisions (no lease: whichever replica
+// served the decision writes it) and appends it to the change stream with
+// the next sequence number, so that every replica applies it in commit
+// order. The stream entry carries the decisions themselves: applied in
+// order, each replica ends on the last of each pair, as the hash does.
+// KEYS: decisions, stream, seq.
+// ARGV: maxlen, the decisions as a JSON array, then pair/value pairs.
+var decideScript = redis.NewScript(`
+local i = 3
+while i < #ARGV do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+local seq = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'seq', seq, 'dec', ARGV[2])
+return seq
+`)
+
 // ErrFenced is a commit refused because the lease passed to another
 // replica.
 var ErrFenced = errors.New("directory: the sync lease is held by another replica")
 
 // Commit implements directory.Store.
 func (d *Directory) Commit(ctx context.Context, b *directory.Batch) error {
+	if err := b.Check(); err != nil {
+		return err
+	}
+	if len(b.Decisions) > 0 {
+		return d.decide(ctx, b.Decisions)
+	}
 	state := ""
 	if b.State != nil {
 		v, err := json.Marshal(b.State)
@@ -155,6 +181,25 @@ func (d *Directory) Commit(ctx context.Context, b *directory.Batch) error {
 		return ErrFenced
 	}
 	return err
+}
+
+// decide commits a batch of decisions.
+func (d *Directory) decide(ctx context.Context, decs []directory.Decision) error {
+	vals := make([]string, len(decs))
+	args := []any{d.maxLen, ""}
+	for i, dec := range decs {
+		v, err := directory.EncodeDecision(dec)
+		if err != nil {
+			return err
+		}
+		vals[i] = string(v)
+		args = append(args, directory.PairKey(dec.A, dec.B), vals[i])
+	}
+	args[1] = "[" + strings.Join(vals, ",") + "]"
+	keys := []string{d.keys.decisions(), d.keys.stream(), d.keys.seq()}
+	return d.store.do(ctx, func(ctx context.Context, rdb *redis.Client) error {
+		return decideScript.Run(ctx, rdb, keys, args...).Err()
+	})
 }
 
 // jsonList encodes ids as a JSON array ("[]" when empty: Lua's cjson
@@ -191,7 +236,7 @@ func parsePosition(s string) (position, bool) {
 }
 
 // Load implements directory.Store: the position of the change stream
-// first, then every state and record. Batches committed while the records
+// first, then every state, decision and record. Batches committed while the records
 // are read are in the stream after that position, and Follow applies
 // them again (writes are whole records, so applying one twice is
 // harmless).
@@ -231,6 +276,27 @@ func (d *Directory) Load(ctx context.Context) (*directory.Snapshot, error) {
 			continue
 		}
 		snap.States[src] = st
+	}
+	var dcur uint64
+	for {
+		var kv []string
+		if err := d.store.do(ctx, func(ctx context.Context, rdb *redis.Client) error {
+			var err error
+			kv, dcur, err = rdb.HScan(ctx, d.keys.decisions(), dcur, "", 1000).Result()
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		for i := 1; i < len(kv); i += 2 {
+			// One that cannot be read is left out (the directory keeps
+			// the others); HSCAN may return one twice, which is harmless.
+			if dec, err := directory.DecodeDecision([]byte(kv[i])); err == nil {
+				snap.Decisions = append(snap.Decisions, dec)
+			}
+		}
+		if dcur == 0 {
+			break
+		}
 	}
 	for _, src := range customer.AllSources {
 		var cur uint64
@@ -308,7 +374,9 @@ func (d *Directory) Follow(ctx context.Context, from *directory.Snapshot, apply 
 				if err != nil {
 					break // read again from pos
 				}
-				apply(b)
+				if b != nil {
+					apply(b)
+				}
 				pos = position{id: m.ID, seq: seq}
 			}
 		}
@@ -318,8 +386,12 @@ func (d *Directory) Follow(ctx context.Context, from *directory.Snapshot, apply 
 
 // batch rebuilds a committed batch from its stream entry, reading the
 // records it wrote as they are now (a later batch may have changed them
-// again; it follows in the stream, so the copy ends the same).
+// again; it follows in the stream, so the copy ends the same). A batch of
+// decisions is in its entry whole; nil when none of them can be read.
 func (d *Directory) batch(ctx context.Context, v map[string]any) (*directory.Batch, error) {
+	if dv, ok := v["dec"]; ok {
+		return decisionBatch(fmt.Sprint(dv)), nil
+	}
 	src, err := customer.ParseSource(fmt.Sprint(v["src"]))
 	if err != nil {
 		return nil, err
@@ -363,6 +435,25 @@ func (d *Directory) batch(ctx context.Context, v map[string]any) (*directory.Bat
 		}
 	}
 	return b, nil
+}
+
+// decisionBatch reads a batch of decisions from its stream entry, leaving
+// out what is not a valid decision (never retried: it would not improve).
+func decisionBatch(v string) *directory.Batch {
+	var raw []json.RawMessage
+	if json.Unmarshal([]byte(v), &raw) != nil {
+		return nil
+	}
+	b := &directory.Batch{}
+	for _, r := range raw {
+		if dec, err := directory.DecodeDecision(r); err == nil {
+			b.Decisions = append(b.Decisions, dec)
+		}
+	}
+	if len(b.Decisions) == 0 {
+		return nil
+	}
+	return b
 }
 
 // Close implements directory.Store; the Store's connection is closed by
