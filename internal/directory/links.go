@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"context"
+
 	"custgraph/internal/customer"
 	"custgraph/internal/identity"
 )
@@ -57,4 +59,22 @@ func (d *Directory) Identities() *identity.Index { return d.ids }
 // until fn returns false (for evaluation and benchmarks).
 func (d *Directory) Each(src customer.Source, fn func(*customer.Customer) bool) {
 	d.index().Each(src, func(e *Entry) bool { return fn(e.C) })
+}
+
+func (k Key) global() customer.GlobalID { return customer.GlobalID{Source: k.Source, Key: k.ID} }
+
+// DecideLink implements customer.Linker: the decision is stored, shared
+// and in the identity index before it returns, and logged with who made
+// it (decisions override the resolver, so who overrode it must be known).
+func (d *Directory) DecideLink(ctx context.Context, a, b customer.GlobalID, same bool, by string) error {
+	dec := NewDecision(Key{Source: a.Source, ID: a.Key}, Key{Source: b.Source, ID: b.Key}, same, by, d.o.Now())
+	if err := d.Decide(ctx, dec); err != nil {
+		return err
+	}
+	verdict := "rejected"
+	if same {
+		verdict = "confirmed"
+	}
+	d.o.Log.Info("directory: a person decided a link", "a", a.String(), "b", b.String(), "decision", verdict, "principal", by)
+	return nil
 }
