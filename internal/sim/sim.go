@@ -33,6 +33,11 @@ type Options struct {
 	// each source holds (default fixture.DefaultCustomers).
 	Seed      uint64
 	Customers int
+	// Variants and Negatives set how the sources write names, phones and
+	// emails, and how many hard negatives there are (nil: the fixture's
+	// defaults, see fixture.Options).
+	Variants  *fixture.Variants
+	Negatives *fixture.Negatives
 	// Latency delays every vendor answer (not /_sim/*).
 	Latency time.Duration
 	// FailRate is the share of vendor calls that fail as the vendor fails.
@@ -72,7 +77,7 @@ type Sim struct {
 type recordStore interface {
 	PutRecord(id string, body []byte) (json.RawMessage, bool, error)
 	DeleteRecord(id string) bool
-	Identities() map[string]int
+	Identities() map[string]fixture.Label
 }
 
 // New builds the simulators and their data. It panics if o.DataDir holds a
@@ -132,7 +137,7 @@ func Open(o Options) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	world := fixture.Generate(fixture.Options{Seed: o.Seed, Customers: o.Customers})
+	world := fixture.Generate(fixture.Options{Seed: o.Seed, Customers: o.Customers, Variants: o.Variants, Negatives: o.Negatives})
 	s := &Sim{mux: http.NewServeMux(), recorder: calls.NewRecorder(), faults: map[string]*fault.Injector{},
 		records: map[string]recordStore{}}
 	for i, name := range Names {
@@ -244,15 +249,51 @@ func (s *Sim) serveDelete(w http.ResponseWriter, r *http.Request) {
 // are not in it: nothing says which company they are.
 func (s *Sim) Identities() map[string]string {
 	out := map[string]string{}
+	for key, l := range s.IdentityDetail() {
+		out[key] = l.ID
+	}
+	return out
+}
+
+// IdentityLabel is the truth about one generated record, for evaluating
+// an identity resolver.
+type IdentityLabel struct {
+	// ID is the record's company, "c<serial>", as in Identities.
+	ID string `json:"id"`
+	// Variant is how the record's name differs from the company's
+	// registered name: a fixture.Variant* kind ("exact" when it does not;
+	// combined kinds joined by "+", as "legal+width").
+	Variant string `json:"variant"`
+	// Negative is the hard-negative kind (a fixture.Negative* kind) when
+	// the company was made to look like company Of ("c<serial>"); "" for
+	// the others.
+	Negative string `json:"negative"`
+	Of       string `json:"of"`
+}
+
+// IdentityDetail is Identities with how each record varies: the answer
+// of GET /_sim/identities?detail=1.
+func (s *Sim) IdentityDetail() map[string]IdentityLabel {
+	out := map[string]IdentityLabel{}
 	for _, name := range Names {
-		for id, serial := range s.records[name].Identities() {
-			out[name+":"+id] = "c" + strconv.Itoa(serial)
+		for id, l := range s.records[name].Identities() {
+			il := IdentityLabel{ID: "c" + strconv.Itoa(l.Serial), Variant: l.Variant, Negative: l.Negative}
+			if l.Of != 0 {
+				il.Of = "c" + strconv.Itoa(l.Of)
+			}
+			out[name+":"+id] = il
 		}
 	}
 	return out
 }
 
-func (s *Sim) serveIdentities(w http.ResponseWriter, _ *http.Request) {
+// serveIdentities answers Identities, or IdentityDetail with detail=1
+// (or true).
+func (s *Sim) serveIdentities(w http.ResponseWriter, r *http.Request) {
+	if d, _ := strconv.ParseBool(r.FormValue("detail")); d {
+		writeJSON(w, http.StatusOK, s.IdentityDetail())
+		return
+	}
 	writeJSON(w, http.StatusOK, s.Identities())
 }
 

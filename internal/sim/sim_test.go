@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"custgraph/internal/quota"
+	"custgraph/internal/sim/fixture"
 )
 
 func TestControlEndpoints(t *testing.T) {
@@ -76,5 +77,56 @@ func TestControlEndpoints(t *testing.T) {
 	resp.Body.Close()
 	if _, err := http.Get(ts.URL + "/u8/system/token"); err == nil || !strings.Contains(err.Error(), "EOF") {
 		t.Errorf("a down simulator answered: %v", err)
+	}
+}
+
+// TestIdentityDetail: the detail labels agree with the identities and with
+// the records the vendors serve.
+func TestIdentityDetail(t *testing.T) {
+	s := New(Options{Seed: 31, Customers: 1200, CRMRate: quota.Rate{Off: true}})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	var ids map[string]string
+	var detail map[string]IdentityLabel
+	for q, out := range map[string]any{"": &ids, "?detail=1": &detail} {
+		resp, err := http.Get(ts.URL + "/_sim/identities" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if len(ids) != 3600 || len(detail) != len(ids) {
+		t.Fatalf("%d identities, %d labels, want 3600 each", len(ids), len(detail))
+	}
+	variants, negatives := map[string]int{}, map[string]int{}
+	for key, l := range detail {
+		if ids[key] != l.ID {
+			t.Errorf("%s: detail says %s, identities %s", key, l.ID, ids[key])
+		}
+		if (l.Negative == "") != (l.Of == "") || l.Of == l.ID {
+			t.Errorf("%s: %+v", key, l)
+		}
+		kind, _, _ := strings.Cut(l.Variant, "+")
+		variants[kind]++
+		negatives[l.Negative]++
+	}
+	for _, k := range fixture.VariantKinds {
+		if variants[k] == 0 {
+			t.Errorf("no %s variant among %v", k, variants)
+		}
+	}
+	for _, k := range fixture.NegativeKinds {
+		if negatives[k] == 0 {
+			t.Errorf("no %s negative among %v", k, negatives)
+		}
+	}
+	// Person records are YCM's only.
+	for key, l := range detail {
+		if l.Variant == fixture.VariantPerson && !strings.HasPrefix(key, "ycm:") {
+			t.Errorf("%s: a person record outside YCM", key)
+		}
 	}
 }

@@ -132,7 +132,7 @@ func buildRecords(cos []*fixture.Company) []*record {
 			contactID += 1 + r.IntN(3)
 			addrID++
 			cr := contactRecord{p: p, id: contactID, addrID: addrID}
-			if p.Tel != "" {
+			if p.Tel != "" && c.Tel != "" {
 				cr.tel = c.Tel + "-" + p.Tel
 			}
 			if i == 0 && r.IntN(4) == 0 {

@@ -409,14 +409,14 @@ func (s *Server) DeleteRecord(id string) bool {
 }
 
 // Identities maps the id of every generated customer still held to the
-// Serial of its fixture company.
-func (s *Server) Identities() map[string]int {
+// truth about it (its fixture company and how it varies).
+func (s *Server) Identities() map[string]fixture.Label {
 	s.records.mu.RLock()
 	defer s.records.mu.RUnlock()
-	out := map[string]int{}
+	out := map[string]fixture.Label{}
 	for _, r := range s.records.list {
 		if r.co != nil {
-			out[strconv.Itoa(r.id)] = r.co.Serial
+			out[strconv.Itoa(r.id)] = r.co.Label()
 		}
 	}
 	return out

@@ -27,9 +27,10 @@ type record struct {
 	seedDate   string    // yyyy-MM-dd, "" when left out
 	stamp      int64     // timestamp (a rowversion)
 	raw        json.RawMessage
-	// serial is the fixture company the record was generated from; 0 for
-	// a record loaded from a file or written through /_sim/records.
-	serial int
+	// truth is the fixture company the record was generated from and how
+	// it varies; Serial 0 for a record loaded from a file or written
+	// through /_sim/records.
+	truth fixture.Label
 }
 
 // Layouts of U8 dates. Unconfirmed: ModifyDate is sent as a date-time;
@@ -124,7 +125,7 @@ func newRecord(code string, c *fixture.Company, stamp int64) *record {
 		p := c.Contacts[0]
 		put("contact", p.Name)
 		if r.IntN(100) < 80 {
-			if r.IntN(3) == 0 {
+			if r.IntN(3) == 0 && isDigits(p.Mobile) {
 				m = append(m, field{"mobile", p.Mobile, true}) // U8 sends some mobiles as numbers
 			} else {
 				put("mobile", p.Mobile)
@@ -173,7 +174,7 @@ func newRecord(code string, c *fixture.Company, stamp int64) *record {
 	} {
 		maybe(f.percent, fmt.Sprintf("self_define%d", f.index), f.value)
 	}
-	return &record{code: code, name: c.Name, modified: c.Modified, seedDate: seed, stamp: stamp, raw: m.encode(), serial: c.Serial}
+	return &record{code: code, name: c.Name, modified: c.Modified, seedDate: seed, stamp: stamp, raw: m.encode(), truth: c.Label()}
 }
 
 // field is one value of a generated customer: a string, or (number) the
@@ -241,6 +242,15 @@ func digits(r *rand.Rand, n int) string {
 	}
 	b[0] = byte('1' + r.IntN(9))
 	return string(b)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func flag(b bool) string {

@@ -229,16 +229,17 @@ func (s *Server) PutRecord(id string, body []byte) (stored json.RawMessage, crea
 func (s *Server) DeleteRecord(id string) bool { return s.records.delete(id) }
 
 // Identities maps the code of every generated customer still held to the
-// Serial of its fixture company, so that tests and frontends can tell
+// truth about it (the Serial of its fixture company, its name variant,
+// whether it is a hard negative), so that tests and frontends can tell
 // which records across sources are the same company.
-func (s *Server) Identities() map[string]int {
+func (s *Server) Identities() map[string]fixture.Label {
 	st := s.records
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	out := map[string]int{}
+	out := map[string]fixture.Label{}
 	for _, r := range st.list {
-		if r.serial != 0 {
-			out[r.code] = r.serial
+		if r.truth.Serial != 0 {
+			out[r.code] = r.truth
 		}
 	}
 	return out

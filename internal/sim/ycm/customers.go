@@ -27,22 +27,18 @@ type record struct {
 	State          string `json:"state,omitempty"`
 	Country        string `json:"country,omitempty"`
 	Remark         string `json:"remark,omitempty"`
-	// serial is the fixture company the record was generated from; 0 for
-	// one loaded from a file or written through /_sim/records.
-	serial int
+	// truth is the fixture company the record was generated from and how
+	// it varies; Serial 0 for one loaded from a file or written through
+	// /_sim/records.
+	truth fixture.Label
 }
-
-// individualPercent is the share of YCM customers that are private persons
-// with no company.
-const individualPercent = 5
 
 // IsIndividual reports whether the simulator records c as a private person
 // (no company field), so that its name in YCM is the contact's family and
-// given name rather than c.Name. Tests that match companies across sources
-// by name should skip these.
-func IsIndividual(c *fixture.Company) bool {
-	return c.NewRand(source).IntN(100) < individualPercent
-}
+// given name rather than c.Name: the fixture's person variant
+// (fixture.VariantPerson). Tests that match companies across sources by
+// name should skip these.
+func IsIndividual(c *fixture.Company) bool { return c.Variant == fixture.VariantPerson }
 
 // buildRecords turns companies into YCM customers with ids from
 // FirstCustomerID upwards.
@@ -51,7 +47,8 @@ func buildRecords(companies []*fixture.Company) []*record {
 	id := int64(FirstCustomerID)
 	for i, c := range companies {
 		r := c.NewRand(source)
-		individual := r.IntN(100) < individualPercent // the draw IsIndividual makes
+		_ = r.IntN(100) // once the draw of individuals; kept so that the draws after it stay
+		individual := IsIndividual(c)
 		if i > 0 {
 			id++
 			if r.IntN(10) == 0 { // a deleted record leaves a gap
@@ -65,7 +62,7 @@ func buildRecords(companies []*fixture.Company) []*record {
 
 func newRecord(id int64, c *fixture.Company, individual bool, r *rand.Rand) *record {
 	p := c.Contacts[0]
-	rec := &record{CustomerID: id, FirstName: p.Given, LastName: p.Family, Remark: c.Remark, serial: c.Serial}
+	rec := &record{CustomerID: id, FirstName: p.Given, LastName: p.Family, Remark: c.Remark, truth: c.Label()}
 	chance := func(percent int) bool { return r.IntN(100) < percent }
 	if chance(90) {
 		rec.Email = p.Email

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"custgraph/internal/sim/fixture"
 	"custgraph/internal/sim/wire"
 )
 
@@ -220,14 +221,14 @@ func (s *Server) DeleteRecord(id string) bool {
 }
 
 // Identities maps the customerId of every generated customer still held
-// to the Serial of its fixture company.
-func (s *Server) Identities() map[string]int {
+// to the truth about it (its fixture company and how it varies).
+func (s *Server) Identities() map[string]fixture.Label {
 	s.records.mu.RLock()
 	defer s.records.mu.RUnlock()
-	out := map[string]int{}
+	out := map[string]fixture.Label{}
 	for _, r := range s.records.list {
-		if r.serial != 0 {
-			out[strconv.FormatInt(r.CustomerID, 10)] = r.serial
+		if r.truth.Serial != 0 {
+			out[strconv.FormatInt(r.CustomerID, 10)] = r.truth
 		}
 	}
 	return out
