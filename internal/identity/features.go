@@ -16,6 +16,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -35,9 +36,9 @@ type features struct {
 	// a company; its name is compared with the other's contact names, not
 	// with its company name.
 	person bool
-	// py is the toneless pinyin of the trade name, for names typed with
-	// a pinyin input method's homophone (卓闯 for 卓创).
-	py string
+	// py are the toneless pinyin spellings of the trade name, for names
+	// typed with a pinyin input method's homophone (卓闯 for 卓创).
+	py []string
 	// aliases are other names of the record (U8's short name).
 	aliases []customer.CompanyName
 	// phones are E.164 numbers without their extension.
@@ -68,7 +69,7 @@ func extract(c *customer.Customer) *features {
 		f.person = true
 	}
 	if !f.person {
-		f.py = pinyinOf(f.name.Core)
+		f.py = pinyinKeys(f.name.Core)
 	}
 	if c.ShortName != nil && *c.ShortName != "" {
 		if a := customer.ParseCompanyName(*c.ShortName); a.Full != "" && a.Full != f.name.Full {
@@ -183,28 +184,72 @@ var freeMail = map[string]bool{
 	"live.com": true, "icloud.com": true, "msn.com": true,
 }
 
-var pinyinArgs = pinyin.NewArgs()
+var pinyinArgs = func() pinyin.Args {
+	a := pinyin.NewArgs()
+	a.Heteronym = true
+	return a
+}()
 
-// pinyinOf is the toneless pinyin of the Chinese characters of s, the
-// others kept as they are; "" for "".
-func pinyinOf(s string) string {
+// maxReadings bounds the pinyin keys of one trade name: polyphonic
+// characters multiply them.
+const maxReadings = 8
+
+// pinyinKeys are the toneless pinyin spellings of the trade name s, one
+// per combination of its characters' readings (at most maxReadings; the
+// commonest reading first), so that a homophone typed for any reading is
+// found; nil for "".
+func pinyinKeys(s string) []string {
 	if s == "" {
-		return ""
+		return nil
 	}
-	var b strings.Builder
+	keys := []string{""}
 	for _, r := range s {
-		if r < utf8.RuneSelf {
-			b.WriteRune(r)
+		var rs []string
+		if r >= utf8.RuneSelf {
+			rs = pinyin.SinglePinyin(r, pinyinArgs)
+		}
+		if len(rs) == 0 {
+			rs = []string{string(r)}
+		}
+		next := make([]string, 0, len(keys)*len(rs))
+		for _, k := range keys {
+			for _, py := range rs {
+				if len(next) < maxReadings {
+					next = append(next, k+py+" ")
+				}
+			}
+		}
+		keys = next
+	}
+	return keys
+}
+
+// homophones reports whether a and b, different, are written with
+// characters of a same reading at every position (卓创 and 卓闯; 辉琢 and
+// 辉卓, 琢 being read zhuó as well as zuó).
+func homophones(a, b string) bool {
+	if a == b || utf8.RuneCountInString(a) != utf8.RuneCountInString(b) {
+		return false
+	}
+	for _, rb := range b {
+		ra, size := utf8.DecodeRuneInString(a)
+		a = a[size:]
+		if ra == rb {
 			continue
 		}
-		if py := pinyin.SinglePinyin(r, pinyinArgs); len(py) > 0 {
-			b.WriteString(py[0])
-		} else {
-			b.WriteRune(r)
+		if ra < utf8.RuneSelf || rb < utf8.RuneSelf {
+			return false
 		}
-		b.WriteByte(' ')
+		pa, pb := pinyin.SinglePinyin(ra, pinyinArgs), pinyin.SinglePinyin(rb, pinyinArgs)
+		shared := false
+		for _, x := range pa {
+			shared = shared || slices.Contains(pb, x)
+		}
+		if !shared {
+			return false
+		}
 	}
-	return b.String()
+	return true
 }
 
 // areaCodes are the area codes of the larger prefecture-level cities: a

@@ -72,8 +72,8 @@ func (f *features) keys(yield func(string)) {
 		return
 	}
 	yield("c" + f.name.Core)
-	if f.py != "" {
-		yield("y" + f.py)
+	for _, py := range f.py {
+		yield("y" + py)
 	}
 	for _, a := range f.aliases {
 		if a.Core != "" && a.Core != f.name.Core {
@@ -263,8 +263,8 @@ func (x *Index) Links(c *customer.Customer, sources []customer.Source) []Link {
 		if f.name.Core != "" {
 			block("c"+f.name.Core, nil)
 			block("a"+f.name.Core, nil)
-			if f.py != "" {
-				block("y"+f.py, nil)
+			for _, py := range f.py {
+				block("y"+py, nil)
 			}
 		}
 		for _, a := range f.aliases {

@@ -60,15 +60,19 @@ const (
 	wIndustry = -8.0
 	// Written in another city or province: in both names, or from the
 	// address or area code of one.
-	wRegionNames = -8.0
-	wRegionOther = -5.0
+	wRegionNames = -10.0
+	wRegionOther = -8.0
+	// The same city: one in twenty of the companies sharing a key.
+	wRegionSame = 1.5
 	// 有限公司 vs 股份有限公司; a 集团 against a company.
 	wLegal = -1.5
 	wGroup = -1.0
 
 	// A phone or email held by these two records alone; less as more
 	// records share it.
-	wPhone   = 6.5
+	wPhone = 6.5
+	// A mobile is a person's: shared, it is the same person.
+	wMobile  = 8.0
 	wEmail   = 6.5
 	wDomain  = 2.0
 	wContact = 3.0
@@ -133,11 +137,16 @@ func score(a, b *features, count counter) (float64, []Signal) {
 	}
 
 	// Where they are.
-	if a.region != "" && b.region != "" && regionConflict(a, b) {
-		if a.nameRegion && b.nameRegion {
-			add("", wRegionNames)
-		} else {
-			add("", wRegionOther)
+	if a.region != "" && b.region != "" {
+		switch {
+		case regionConflict(a, b):
+			if a.nameRegion && b.nameRegion {
+				add("", wRegionNames)
+			} else {
+				add("", wRegionOther)
+			}
+		case a.region == b.region && a.region != a.province || a.region == b.region && isMunicipality(a.region):
+			add("", wRegionSame)
 		}
 	}
 
@@ -145,7 +154,11 @@ func score(a, b *features, count counter) (float64, []Signal) {
 	var phone []float64
 	for _, p := range a.phones {
 		if slices.Contains(b.phones, p) {
-			phone = append(phone, rare(wPhone, count("p"+p), 3, 2.5))
+			w := wPhone
+			if isMobile(p) {
+				w = wMobile
+			}
+			phone = append(phone, rare(w, count("p"+p), 3, 2.5))
 		}
 	}
 	addBest(add, Phone, phone)
@@ -222,7 +235,7 @@ func names(a, b *features, count counter, add func(Signal, float64)) {
 		add("", wBranch)
 	}
 	sameCore := an.Core != "" && an.Core == bn.Core
-	homophone := !sameCore && a.py != "" && a.py == b.py
+	homophone := !sameCore && homophones(an.Core, bn.Core)
 	if (sameCore || homophone) && an.IndustryConflict(*bn) {
 		add("", wIndustry)
 	}
@@ -260,14 +273,10 @@ func names(a, b *features, count counter, add func(Signal, float64)) {
 		take(NameSimilar, wHomophone)
 	}
 	for _, x := range a.aliases {
-		if aliasMatch(x, *bn) {
-			take(Alias, wAlias)
-		}
+		take(Alias, aliasWeight(x, *bn, count))
 	}
 	for _, x := range b.aliases {
-		if aliasMatch(x, *an) {
-			take(Alias, wAlias)
-		}
+		take(Alias, aliasWeight(x, *an, count))
 	}
 	if sig != "" {
 		add(sig, best)
@@ -278,14 +287,21 @@ func names(a, b *features, count counter, add func(Signal, float64)) {
 	}
 }
 
-// aliasMatch: an alias (a short name) names the company n: the same
-// trade name with a compatible industry, or the same name.
-func aliasMatch(alias, n customer.CompanyName) bool {
-	if alias.Full == n.Full {
-		return true
+// aliasWeight weighs an alias (a short name) against the name n: in full
+// where it names the company (the same name, or the same trade name with
+// a compatible industry); as the trade name alone where n is written
+// without industry (盛众 for the short name 盛众光电), which many companies
+// may share.
+func aliasWeight(alias, n customer.CompanyName, count counter) float64 {
+	switch {
+	case alias.Full == n.Full:
+		return wAlias
+	case alias.Core == "" || alias.Core != n.Core || alias.Branch != n.Branch || alias.IndustryConflict(n):
+		return 0
+	case alias.Industry != "" && n.Industry != "":
+		return wAlias
 	}
-	return alias.Core != "" && alias.Core == n.Core && alias.Industry != "" && !alias.IndustryConflict(n) &&
-		alias.Branch == n.Branch
+	return rare(wTradeAlone, count("c"+n.Core), 3, 1.5)
 }
 
 // regionConflict: a and b are in different provinces, or in different
@@ -308,3 +324,17 @@ func hasHan(s string) bool {
 
 // confidence maps a score to 0–1.
 func confidence(s float64) float64 { return 1 / (1 + math.Exp(-s)) }
+
+// isMobile: a Chinese mobile number in E.164.
+func isMobile(e164 string) bool {
+	return len(e164) == 14 && e164[:4] == "+861"
+}
+
+// isMunicipality: a region that is city and province at once.
+func isMunicipality(region string) bool {
+	switch region {
+	case "北京", "上海", "天津", "重庆":
+		return true
+	}
+	return false
+}
