@@ -134,7 +134,9 @@ func TestLinkDecisions(t *testing.T) {
 	if l, ok := find(e.linksOf(t, a, 0.9), other); !ok || l.Confidence != 1 {
 		t.Errorf("a confirmed unrelated pair: %+v (found %v)", l, ok)
 	}
-	var m struct{ Customer struct{ Matches []struct{ ID string } } }
+	var m struct {
+		Customer struct{ Matches []struct{ ID string } }
+	}
 	e.ok(t, `query($id: ID!) { customer(id: $id) { matches { id } } }`, map[string]any{"id": a}, &m)
 	found := false
 	for _, x := range m.Customer.Matches {
