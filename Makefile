@@ -5,7 +5,7 @@ PKGS     ?= ./...
 # -race needs cgo; the machine's gcc provides it.
 TESTFLAGS ?= -race -count=1 -timeout 8m
 
-.PHONY: run test go-test e2e ide bench test-deps fmt-check vet staticcheck generate-check build sim generate lint clean help
+.PHONY: run test go-test e2e ide bench eval test-deps fmt-check vet staticcheck generate-check build sim generate lint clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,9 +22,12 @@ go-test: test-deps ## the Go tests (-race), Redis tests on a private redis-serve
 e2e: ## real clients from npm (GraphQL-over-HTTP audit, Apollo Federation and Client, graphql-request) and the IDE in Chromium
 	sh e2e/run.sh
 
-bench: ## custgraph vs GraphQL Mesh vs the bare upstream, and the directory (issue 15), in one run: writes docs/benchmarks.md and .png
+bench: eval ## custgraph vs GraphQL Mesh vs the bare upstream, and the directory, in one run: writes docs/benchmarks.md and .png (after make eval)
 	@sh scripts/ensure-redis || echo "make bench: without redis-server the 'custgraph on Redis' rows are left out"
 	cd bench && $(GO) run .
+
+eval: ## identity resolution: precision/recall of matches by threshold at two seeds and two sizes, look-alikes merged, the cost of links at 100,000 records a source: writes docs/identity.md and docs/identity-pr.png
+	cd bench && $(GO) run ./eval
 
 ide: ## rebuild the embedded GraphiQL (internal/ide/dist) from the pinned npm packages in ide/
 	cd ide && npm ci --no-audit --no-fund && npm run build

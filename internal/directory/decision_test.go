@@ -1,9 +1,12 @@
 package directory_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,3 +256,38 @@ func TestDirectoryDecisionsSurviveRestart(t *testing.T) {
 		t.Errorf("OnDecision at load: %+v", got)
 	}
 }
+
+// TestDecideLinkLogsThePrincipal: a link decision made through the
+// resolver's interface is logged with who made it, and reaches the links.
+func TestDecideLinkLogsThePrincipal(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	d := directory.New(directory.Options{Log: log})
+	run(t, d)
+	a := customer.GlobalID{Source: customer.U8, Key: "0001"}
+	b := customer.GlobalID{Source: customer.CRM, Key: "101"}
+	if err := d.DecideLink(context.Background(), a, b, true, "jwt:alice"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	line := buf.String()
+	mu.Unlock()
+	for _, want := range []string{`"principal":"jwt:alice"`, `"decision":"confirmed"`, `"a":"u8:0001"`, `"b":"crm:101"`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the log %q lacks %s", line, want)
+		}
+	}
+	c := &customer.Customer{Source: customer.U8, SourceID: "0001", Name: "杭州卓创纺织有限公司"}
+	if links := d.Identities().Links(c, nil); len(links) != 1 || links[0].ID != b || links[0].Confidence != 1 {
+		t.Errorf("links after the decision: %+v", links)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
