@@ -240,6 +240,9 @@ func (d *Directory) Run(ctx context.Context) {
 	close(d.loaded)
 
 	var wg sync.WaitGroup
+	// The identity index resolves every record's links in the
+	// background, so that a page's links are read, not computed.
+	wg.Go(func() { d.ids.Warm(ctx) })
 	if d.shared != nil {
 		wg.Go(func() {
 			err := d.shared.Follow(ctx, snap, d.apply, func(s *Snapshot) { d.install(s, nil) })

@@ -40,14 +40,12 @@ func (d *Directory) linkBatch(b *Batch) {
 // holds of sources.
 func (d *Directory) Links(c *customer.Customer, sources []customer.Source) []customer.Link {
 	found := d.ids.Links(c, sources)
-	idx := d.index()
 	out := make([]customer.Link, 0, len(found))
 	for _, l := range found {
-		e, ok := idx.Get(Key{Source: l.ID.Source, ID: l.ID.Key})
-		if !ok {
+		if l.Customer == nil {
 			continue // a confirmed partner the copy does not hold (deleted)
 		}
-		out = append(out, customer.Link{Customer: e.C, Confidence: l.Confidence, MatchedOn: l.Signals})
+		out = append(out, customer.Link{Customer: l.Customer, Confidence: l.Confidence, MatchedOn: l.Signals})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 
 	"custgraph/internal/customer"
@@ -168,5 +169,68 @@ func TestApplyFollowsChanges(t *testing.T) {
 	}
 	if x.Len() != 1 {
 		t.Fatalf("Len %d", x.Len())
+	}
+}
+
+// uscc completes 17 characters with their check character (GB 32100-2015).
+func uscc(t *testing.T, first17 string) string {
+	t.Helper()
+	const chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+	for _, c := range chars {
+		if code := first17 + string(c); customer.ValidUSCC(code) {
+			return code
+		}
+	}
+	t.Fatalf("no check character for %s", first17)
+	return ""
+}
+
+func TestCreditCodeDecides(t *testing.T) {
+	code, other := uscc(t, "91330100MA2H0L0Q1"), uscc(t, "91330100MA2H0L0Q2")
+	a := rec(customer.U8, "0001", "杭州卓创纺织有限公司", nil, "")
+	a.U8.SelfDefine[2] = code
+	// The call centre keeps the tax number in its note.
+	b := rec(customer.YCM, "21", "卓创科技", nil, "")
+	b.YCM.Remark = ptr("开票信息：税号 " + code[:6] + " " + code[6:] + "，月结")
+	c := rec(customer.YCM, "22", "杭州卓创纺织有限公司", nil, "")
+	c.YCM.Remark = ptr("税号" + other)
+	x := New()
+	x.Reset([]*customer.Customer{a, b, c})
+	if got, sigs := conf(x, a, b); got < 0.99 || len(sigs) == 0 || sigs[0] != CreditCode {
+		t.Errorf("the same credit code under different names: %.4f %v", got, sigs)
+	}
+	if got, _ := conf(x, a, c); got > 0.01 {
+		t.Errorf("different credit codes under the same name: %.4f", got)
+	}
+}
+
+// TestKeptLinksFollowChanges: links kept from an earlier question change
+// when a record sharing a key comes, changes or goes, and when a shared
+// number becomes common.
+func TestKeptLinksFollowChanges(t *testing.T) {
+	a := rec(customer.U8, "0001", "杭州卓创纺织有限公司", []string{"0571-88886666"}, "")
+	x := New()
+	x.Reset([]*customer.Customer{a})
+	if links := x.Links(a, nil); len(links) != 0 {
+		t.Fatalf("alone: %+v", links)
+	}
+	b := rec(customer.CRM, "11", "卓创纺织（杭州）有限公司", []string{"0571 8888 6666"}, "")
+	x.Apply([]*customer.Customer{b}, nil)
+	before, _ := conf(x, a, b)
+	if before < 0.99 {
+		t.Fatalf("a new record sharing name and phone: %.4f", before)
+	}
+	// The number turns out to be a switchboard of many: the pair weakens.
+	var many []*customer.Customer
+	for i := range 12 {
+		many = append(many, rec(customer.YCM, strconv.Itoa(100+i), fmt.Sprintf("宁波%c%c贸易有限公司", rune(0x4e00+i*11), rune(0x4e80+i*5)), []string{"0571-88886666"}, ""))
+	}
+	x.Apply(many, nil)
+	if after, _ := conf(x, a, b); after >= before {
+		t.Errorf("a number 14 records share still weighs as much: %.6f, was %.6f", after, before)
+	}
+	x.Apply(nil, []customer.GlobalID{{Source: customer.CRM, Key: "11"}})
+	if _, ok := find(x.Links(a, nil), customer.CRM, "11"); ok {
+		t.Error("a deleted record is still linked from kept links")
 	}
 }

@@ -2,9 +2,12 @@ package identity
 
 import (
 	"cmp"
+	"context"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"custgraph/internal/customer"
 )
@@ -13,8 +16,14 @@ import (
 // same customer as.
 type Link struct {
 	ID customer.GlobalID
+	// Customer is the record linked as the index holds it; nil for a
+	// confirmed partner the index does not hold.
+	Customer *customer.Customer
 	// Confidence is 0 to 1; 1 where a person confirmed the link.
 	Confidence float64
+	// Score is the evidence in log-odds before calibration (+Inf where a
+	// person confirmed the link): what make eval fits the calibration on.
+	Score float64
 	// Signals are what the link rests on, strongest first.
 	Signals []Signal
 }
@@ -29,12 +38,19 @@ type Index struct {
 	// "d"+domain, "n"+contact name, "c"+trade name, "y"+its pinyin,
 	// "a"+an alias's trade name, "u"+credit code): candidates come from
 	// them, and their length is how rare a value is.
-	post map[string][]*features
+	post map[key][]*features
 	// decided holds people's decisions, by pair (lower ID first): true
 	// for confirmed. confirmed lists each record's confirmed partners.
 	decided   map[[2]customer.GlobalID]bool
 	confirmed map[customer.GlobalID][]customer.GlobalID
 }
+
+var considered atomic.Int64
+
+// personKey turns a contact name's key into the key of the person
+// records of that name: a company finds the call centre's records of its
+// contacts without a second hash of the name.
+const personKey key = 0x9e3779b97f4a7c15
 
 // maxBlock is the most records a key may hold and still bring
 // candidates: a value that common (a 400 number, a chain's trade name) is
@@ -42,44 +58,73 @@ type Index struct {
 // other, which no one would call a lead.
 const maxBlock = 200
 
-// minConfidence is the least confidence of a link Links answers.
-const minConfidence = 0.01
+// minScore is the least score of a pair Links answers: evidence about
+// as strong against as for (about 1 in 100 of such pairs is a link).
+const minScore = -4.6
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{recs: map[customer.GlobalID]*features{}, post: map[string][]*features{},
+	return &Index{recs: map[customer.GlobalID]*features{}, post: map[key][]*features{},
 		decided: map[[2]customer.GlobalID]bool{}, confirmed: map[customer.GlobalID][]customer.GlobalID{}}
 }
 
-// keys lists the keys f is found under.
-func (f *features) keys(yield func(string)) {
-	for _, p := range f.phones {
-		yield("p" + p)
+// keys lists the keys f is found under. Some only count how rare a
+// value is (d, n, c); the others also bring candidates, and are narrow
+// enough to: a trade name is a candidate key only with the start of its
+// industry (k: 卓创|纺织), since one trade name alone is shared by
+// hundreds of companies of a large directory; a name written with no
+// industry (b: 卓创 alone) is found by the trade name.
+func (f *features) keys(yield func(key)) {
+	for _, k := range f.phones {
+		yield(k)
 	}
-	for _, e := range f.emails {
-		yield("e" + e)
+	for _, k := range f.emails {
+		yield(k)
 	}
-	for _, d := range f.domains {
-		yield("d" + d)
+	for _, k := range f.domains {
+		yield(k)
 	}
-	for _, n := range f.contacts {
-		yield("n" + n)
+	for _, k := range f.contacts {
+		yield(k)
 	}
 	if f.uscc != "" {
-		yield("u" + f.uscc)
+		yield(keyOf('u', f.uscc))
 	}
-	if f.person || f.name.Core == "" {
+	if f.person {
+		yield(keyOf('n', f.name.Full) ^ personKey)
 		return
 	}
-	yield("c" + f.name.Core)
-	for _, py := range f.py {
-		yield("y" + py)
+	if f.name.Core == "" {
+		return
 	}
-	for _, a := range f.aliases {
-		if a.Core != "" && a.Core != f.name.Core {
-			yield("a" + a.Core)
+	yield(keyOf('c', f.name.Core))
+	if f.name.Industry == "" {
+		yield(keyOf('b', f.name.Core))
+	} else {
+		ind := industryStart(f.name.Industry)
+		yield(keyOf('k', f.name.Core+"|"+ind))
+		for _, py := range f.py {
+			yield(keyOf('y', py+"|"+ind))
 		}
 	}
+	for _, a := range f.aliases {
+		if a.Core != "" && a.Industry != "" && a.Key() != f.name.Key() {
+			yield(keyOf('a', a.Core+"|"+industryStart(a.Industry)))
+		}
+	}
+}
+
+// industryStart is the first two characters of an industry: what a name
+// shortened keeps (电子 of 电子科技, 机械 of 机械设备).
+func industryStart(ind string) string {
+	n := 0
+	for i := range ind {
+		if n == 2 {
+			return ind[:i]
+		}
+		n++
+	}
+	return ind
 }
 
 // Reset replaces the whole index with cs, built in parallel.
@@ -96,10 +141,10 @@ func (x *Index) Reset(cs []*customer.Customer) {
 	}
 	wg.Wait()
 	recs := make(map[customer.GlobalID]*features, len(fs))
-	post := make(map[string][]*features, len(fs)*4)
+	post := make(map[key][]*features, len(fs)*4)
 	for _, f := range fs {
 		recs[f.id] = f
-		f.keys(func(k string) { post[k] = append(post[k], f) })
+		f.keys(func(k key) { post[k] = append(post[k], f) })
 	}
 	x.mu.Lock()
 	x.recs, x.post = recs, post
@@ -120,7 +165,8 @@ func (x *Index) Apply(upserts []*customer.Customer, deletes []customer.GlobalID)
 	for _, f := range fs {
 		x.remove(f.id)
 		x.recs[f.id] = f
-		f.keys(func(k string) { x.post[k] = append(x.post[k], f) })
+		f.keys(func(k key) { x.post[k] = append(x.post[k], f) })
+		x.invalidate(f)
 	}
 }
 
@@ -129,8 +175,9 @@ func (x *Index) remove(id customer.GlobalID) {
 	if !ok {
 		return
 	}
+	x.invalidate(old)
 	delete(x.recs, id)
-	old.keys(func(k string) {
+	old.keys(func(k key) {
 		list := x.post[k]
 		if i := slices.Index(list, old); i >= 0 {
 			list[i] = list[len(list)-1]
@@ -188,7 +235,7 @@ func (x *Index) Decide(a, b customer.GlobalID, same bool) {
 }
 
 // Links answers the records of sources (all others when empty) that c is
-// the same customer as, with confidence at least minConfidence, strongest
+// the same customer as, with a score of at least minScore, strongest
 // first: what the resolver finds, overridden by people's decisions. c is
 // compared as the index holds it when it does (so that links are
 // symmetric), else as given.
@@ -196,82 +243,54 @@ func (x *Index) Links(c *customer.Customer, sources []customer.Source) []Link {
 	id := customer.GlobalID{Source: c.Source, Key: c.SourceID}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	f, ok := x.recs[id]
-	if !ok {
+	var raw []Link
+	f, held := x.recs[id]
+	if held {
+		// What the resolver finds for a record the index holds is kept
+		// with it until a change that may alter it (see invalidate).
+		if p := f.links.Load(); p != nil {
+			raw = *p
+		} else {
+			raw = x.resolve(f, true)
+			f.links.Store(&raw)
+		}
+	} else {
 		f = extract(c)
+		raw = x.resolve(f, false)
 	}
-	want := func(src customer.Source) bool {
-		return src != c.Source && (len(sources) == 0 || slices.Contains(sources, src))
+	var mask [3]bool // by srcIndex: the sources asked, c's own left out
+	for i, src := range customer.AllSources {
+		mask[i] = src != c.Source && (len(sources) == 0 || slices.Contains(sources, src))
 	}
-	count := func(k string) int { return len(x.post[k]) }
 
-	seen := map[customer.GlobalID]bool{id: true}
-	var out []Link
-	consider := func(o *features) {
-		if seen[o.id] || !want(o.id.Source) {
-			return
-		}
-		seen[o.id] = true
-		if same, ok := x.decided[pair(id, o.id)]; ok && !same {
-			return
-		}
-		s, sigs := score(f, o, count)
-		if conf := confidence(s); conf >= minConfidence {
-			out = append(out, Link{ID: o.id, Confidence: conf, Signals: sigs})
-		}
-	}
-	// Confirmed partners first: they hold whatever the score.
-	for _, o := range x.confirmed[id] {
-		if !want(o.Source) || seen[o] {
+	// People's decisions over the resolver's links.
+	confirmed := x.confirmed[id]
+	out := make([]Link, 0, len(raw)+len(confirmed))
+	for _, o := range confirmed {
+		if !mask[srcIndex(o.Source)] {
 			continue
 		}
-		seen[o] = true
-		l := Link{ID: o, Confidence: 1, Signals: []Signal{Confirmed}}
-		if of, ok := x.recs[o]; ok {
-			_, sigs := score(f, of, count)
+		l := Link{ID: o, Confidence: 1, Score: math.Inf(1), Signals: []Signal{Confirmed}}
+		if i := slices.IndexFunc(raw, func(r Link) bool { return r.ID == o }); i >= 0 {
+			l.Signals = append(l.Signals, raw[i].Signals...)
+			l.Customer = raw[i].Customer
+		} else if of, ok := x.recs[o]; ok {
+			_, sigs := score(f, of, x.count)
 			l.Signals = append(l.Signals, sigs...)
+			l.Customer = of.c
 		}
 		out = append(out, l)
 	}
-	block := func(k string, only func(*features) bool) {
-		list := x.post[k]
-		if len(list) > maxBlock {
-			return
+	for _, l := range raw {
+		if !mask[srcIndex(l.ID.Source)] || len(confirmed) > 0 && slices.Contains(confirmed, l.ID) {
+			continue
 		}
-		for _, o := range list {
-			if only == nil || only(o) {
-				consider(o)
+		if len(x.decided) > 0 {
+			if same, ok := x.decided[pair(id, l.ID)]; ok && !same {
+				continue
 			}
 		}
-	}
-	isPerson := func(o *features) bool { return o.person }
-	for _, p := range f.phones {
-		block("p"+p, nil)
-	}
-	for _, e := range f.emails {
-		block("e"+e, nil)
-	}
-	if f.uscc != "" {
-		block("u"+f.uscc, nil)
-	}
-	if f.person {
-		block("n"+f.name.Full, nil)
-	} else {
-		for _, n := range f.contacts {
-			block("n"+n, isPerson)
-		}
-		if f.name.Core != "" {
-			block("c"+f.name.Core, nil)
-			block("a"+f.name.Core, nil)
-			for _, py := range f.py {
-				block("y"+py, nil)
-			}
-		}
-		for _, a := range f.aliases {
-			if a.Core != "" {
-				block("c"+a.Core, nil)
-			}
-		}
+		out = append(out, l)
 	}
 	slices.SortFunc(out, func(a, b Link) int {
 		if c := cmp.Compare(b.Confidence, a.Confidence); c != 0 {
@@ -281,3 +300,136 @@ func (x *Index) Links(c *customer.Customer, sources []customer.Source) []Link {
 	})
 	return out
 }
+
+func (x *Index) count(k key) int { return len(x.post[k]) }
+
+// resolve finds what the resolver links f to in every other source,
+// before people's decisions; held: f is the index's own. x.mu is held
+// (for reading at least).
+func (x *Index) resolve(f *features, held bool) []Link {
+	// Candidates are few (about a dozen a record): a slice beats a map.
+	seen := make([]*features, 0, 16)
+	var out []Link
+	consider := func(o *features) {
+		if o == f || o.src == f.src || slices.Contains(seen, o) || !held && o.id == f.id {
+			return
+		}
+		seen = append(seen, o)
+		considered.Add(1)
+		var t tally
+		if s := weigh(f, o, x.count, &t); s >= minScore {
+			out = append(out, Link{ID: o.id, Customer: o.c, Confidence: confidence(s), Score: s, Signals: t.signals()})
+		}
+	}
+	f.candidateKeys(func(k key) {
+		if list := x.post[k]; len(list) <= maxBlock {
+			for _, o := range list {
+				consider(o)
+			}
+		}
+	})
+	return out
+}
+
+// candidateKeys lists the keys f's candidates are found under.
+func (f *features) candidateKeys(yield func(key)) {
+	for _, k := range f.phones {
+		yield(k)
+	}
+	for _, k := range f.emails {
+		yield(k)
+	}
+	if f.uscc != "" {
+		yield(keyOf('u', f.uscc))
+	}
+	switch {
+	case f.person:
+		yield(keyOf('n', f.name.Full))
+	case f.name.Core != "":
+		for _, n := range f.contacts {
+			yield(n ^ personKey)
+		}
+		if f.name.Industry == "" {
+			yield(keyOf('c', f.name.Core))
+		} else {
+			ind := industryStart(f.name.Industry)
+			yield(keyOf('k', f.name.Core+"|"+ind))
+			yield(keyOf('b', f.name.Core))
+			yield(keyOf('a', f.name.Core+"|"+ind))
+			for _, py := range f.py {
+				yield(keyOf('y', py+"|"+ind))
+			}
+		}
+		for _, a := range f.aliases {
+			if a.Core == "" {
+				continue
+			}
+			if a.Industry == "" {
+				yield(keyOf('c', a.Core))
+			} else {
+				yield(keyOf('k', a.Core+"|"+industryStart(a.Industry)))
+				yield(keyOf('b', a.Core))
+			}
+		}
+	}
+}
+
+// invalidate drops the kept links of every record whose links a change
+// of f (in, out or changed) may alter: f's, and those of every record
+// holding one of f's keys, since the pair may be a candidate now or no
+// longer, and since the key's rarity, which weighs every pair sharing
+// it, changed. Pairs that share none of f's keys score as before. x.mu
+// is held for writing.
+func (x *Index) invalidate(f *features) {
+	f.links.Store(nil)
+	f.keys(func(k key) {
+		// A value held by more records than maxBlock brings no candidate,
+		// and weighs nothing long before (see rare): one more or less
+		// holder changes no score.
+		if list := x.post[k]; len(list) <= maxBlock+1 {
+			for _, o := range list {
+				o.links.Store(nil)
+			}
+		}
+	})
+}
+
+// Warm resolves, in the background of a load, the links of every record
+// not yet resolved, a few hundred at a time (each batch under the read
+// lock, so changes wait a millisecond at most), until done or ctx ends:
+// a page's links are then read, not computed.
+func (x *Index) Warm(ctx context.Context) {
+	x.mu.RLock()
+	all := make([]*features, 0, len(x.recs))
+	for _, f := range x.recs {
+		all = append(all, f)
+	}
+	x.mu.RUnlock()
+	for i := 0; i < len(all) && ctx.Err() == nil; i += warmBatch {
+		x.mu.RLock()
+		for _, f := range all[i:min(i+warmBatch, len(all))] {
+			if x.recs[f.id] == f && f.links.Load() == nil {
+				raw := x.resolve(f, true)
+				f.links.Store(&raw)
+			}
+		}
+		x.mu.RUnlock()
+	}
+}
+
+const warmBatch = 256
+
+// srcIndex numbers a source as customer.AllSources orders them.
+func srcIndex(src customer.Source) uint8 {
+	switch src {
+	case customer.U8:
+		return 0
+	case customer.YCM:
+		return 1
+	}
+	return 2
+}
+
+// Considered is how many candidates Links has scored since the process
+// started (for make eval, which reports candidates a record).
+func Considered() int64 { return considered.Load() }
