@@ -45,9 +45,6 @@ type features struct {
 	// a company; its name is compared with the other's contact names, not
 	// with its company name.
 	person bool
-	// py are the toneless pinyin spellings of the trade name, for names
-	// typed with a pinyin input method's homophone (卓闯 for 卓创).
-	py []string
 	// aliases are other names of the record (U8's short name).
 	aliases []customer.CompanyName
 	// phones are E.164 numbers without their extension; mobile has bit i
@@ -82,9 +79,6 @@ func extract(c *customer.Customer) *features {
 		// A YCM record with no company is named after its person, whatever
 		// the name looks like.
 		f.person = true
-	}
-	if !f.person {
-		f.py = pinyinKeys(f.name.Core)
 	}
 	if c.ShortName != nil && *c.ShortName != "" {
 		if a := customer.ParseCompanyName(*c.ShortName); a.Full != "" && a.Full != f.name.Full {

@@ -234,3 +234,37 @@ func TestKeptLinksFollowChanges(t *testing.T) {
 		t.Error("a deleted record is still linked from kept links")
 	}
 }
+
+// TestLinksAreSymmetric: on generated data, every link is seen from both
+// sides with the same confidence, however the pair was found.
+func TestLinksAreSymmetric(t *testing.T) {
+	cs := world(3000)
+	for i, c := range cs {
+		// Short names on some CRM and YCM records too, and a few bare
+		// trade names: the alias and bare-name lookups must pair up.
+		if i%7 == 0 && c.ShortName == nil {
+			c.ShortName = ptr(customer.ParseCompanyName(c.Name).Core)
+		}
+	}
+	x := New()
+	x.Reset(cs)
+	type pairConf = map[[2]customer.GlobalID]float64
+	seen := pairConf{}
+	links := 0
+	for _, c := range cs {
+		id := customer.GlobalID{Source: c.Source, Key: c.SourceID}
+		for _, l := range x.Links(c, nil) {
+			seen[[2]customer.GlobalID{id, l.ID}] = l.Confidence
+			links++
+		}
+	}
+	for p, conf := range seen {
+		back, ok := seen[[2]customer.GlobalID{p[1], p[0]}]
+		if !ok || back != conf {
+			t.Errorf("%v → %v at %.6f; back: %.6f (found %v)", p[0], p[1], conf, back, ok)
+		}
+	}
+	if links < 1000 {
+		t.Errorf("only %d links on 9,000 generated records", links)
+	}
+}

@@ -75,42 +75,59 @@ func New() *Index {
 // hundreds of companies of a large directory; a name written with no
 // industry (b: 卓创 alone) is found by the trade name.
 func (f *features) keys(yield func(key)) {
+	// Each key once, though a name and its alias share some (卓创 of
+	// 杭州卓创纺织 and of 卓创纺织): a posting holds a record once.
+	var buf [32]key
+	ks := buf[:0]
+	add := func(k key) {
+		if !slices.Contains(ks, k) {
+			ks = append(ks, k)
+		}
+	}
 	for _, k := range f.phones {
-		yield(k)
+		add(k)
 	}
 	for _, k := range f.emails {
-		yield(k)
+		add(k)
 	}
 	for _, k := range f.domains {
-		yield(k)
+		add(k)
 	}
 	for _, k := range f.contacts {
-		yield(k)
+		add(k)
 	}
 	if f.uscc != "" {
-		yield(keyOf('u', f.uscc))
+		add(keyOf('u', f.uscc))
 	}
 	if f.person {
-		yield(keyOf('n', f.name.Full) ^ personKey)
-		return
-	}
-	if f.name.Core == "" {
-		return
-	}
-	yield(keyOf('c', f.name.Core))
-	if f.name.Industry == "" {
-		yield(keyOf('b', f.name.Core))
+		add(keyOf('n', f.name.Full) ^ personKey)
 	} else {
-		ind := industryStart(f.name.Industry)
-		yield(keyOf('k', f.name.Core+"|"+ind))
-		for _, py := range f.py {
-			yield(keyOf('y', py+"|"+ind))
+		nameKeys(f.name, add)
+		for _, a := range f.aliases {
+			nameKeys(a, add)
 		}
 	}
-	for _, a := range f.aliases {
-		if a.Core != "" && a.Industry != "" && a.Key() != f.name.Key() {
-			yield(keyOf('a', a.Core+"|"+industryStart(a.Industry)))
-		}
+	for _, k := range ks {
+		yield(k)
+	}
+}
+
+// nameKeys are the keys a company name (or alias) is found under: its
+// trade name (c), with the start of its industry (k) or alone (b), and its
+// pinyin with the start of its industry (y).
+func nameKeys(n customer.CompanyName, yield func(key)) {
+	if n.Core == "" {
+		return
+	}
+	yield(keyOf('c', n.Core))
+	if n.Industry == "" {
+		yield(keyOf('b', n.Core))
+		return
+	}
+	ind := industryStart(n.Industry)
+	yield(keyOf('k', n.Core+"|"+ind))
+	for _, py := range pinyinKeys(n.Core) {
+		yield(keyOf('y', py+"|"+ind))
 	}
 }
 
@@ -321,9 +338,9 @@ func (x *Index) resolve(f *features, held bool) []Link {
 			out = append(out, Link{ID: o.id, Customer: o.c, Confidence: confidence(s), Score: s, Signals: t.signals()})
 		}
 	}
-	f.candidateKeys(func(k key) {
-		if list := x.post[k]; len(list) <= maxBlock {
-			for _, o := range list {
+	f.candidateKeys(func(k, gate key) {
+		if len(x.post[gate]) <= maxBlock {
+			for _, o := range x.post[k] {
 				consider(o)
 			}
 		}
@@ -331,46 +348,58 @@ func (x *Index) resolve(f *features, held bool) []Link {
 	return out
 }
 
-// candidateKeys lists the keys f's candidates are found under.
-func (f *features) candidateKeys(yield func(key)) {
+// candidateKeys lists the keys f's candidates are found under, each with
+// its gate: the key whose holders must be few (maxBlock) for it to bring
+// candidates. A pair is a candidate from both sides or neither, so links
+// are symmetric: each key is looked up by the records it holds, under the
+// same gate (a person by its name among contact names, a company's
+// contacts among person records, both gated by the contact name; a name
+// without industry and one with, both gated by the trade name).
+func (f *features) candidateKeys(yield func(k, gate key)) {
 	for _, k := range f.phones {
-		yield(k)
+		yield(k, k)
 	}
 	for _, k := range f.emails {
-		yield(k)
+		yield(k, k)
 	}
 	if f.uscc != "" {
-		yield(keyOf('u', f.uscc))
+		k := keyOf('u', f.uscc)
+		yield(k, k)
 	}
-	switch {
-	case f.person:
-		yield(keyOf('n', f.name.Full))
-	case f.name.Core != "":
-		for _, n := range f.contacts {
-			yield(n ^ personKey)
-		}
-		if f.name.Industry == "" {
-			yield(keyOf('c', f.name.Core))
-		} else {
-			ind := industryStart(f.name.Industry)
-			yield(keyOf('k', f.name.Core+"|"+ind))
-			yield(keyOf('b', f.name.Core))
-			yield(keyOf('a', f.name.Core+"|"+ind))
-			for _, py := range f.py {
-				yield(keyOf('y', py+"|"+ind))
-			}
-		}
-		for _, a := range f.aliases {
-			if a.Core == "" {
-				continue
-			}
-			if a.Industry == "" {
-				yield(keyOf('c', a.Core))
-			} else {
-				yield(keyOf('k', a.Core+"|"+industryStart(a.Industry)))
-				yield(keyOf('b', a.Core))
-			}
-		}
+	if f.person {
+		k := keyOf('n', f.name.Full)
+		yield(k, k)
+		return
+	}
+	for _, n := range f.contacts {
+		yield(n^personKey, n)
+	}
+	nameCandidates(f.name, yield)
+	for _, a := range f.aliases {
+		nameCandidates(a, yield)
+	}
+}
+
+// nameCandidates looks a company name (or alias) up: a name without
+// industry among every name of its trade name; one with industry among
+// those with the same start of industry, those without industry, and
+// those of the same pinyin.
+func nameCandidates(n customer.CompanyName, yield func(k, gate key)) {
+	if n.Core == "" {
+		return
+	}
+	c := keyOf('c', n.Core)
+	if n.Industry == "" {
+		yield(c, c)
+		return
+	}
+	ind := industryStart(n.Industry)
+	k := keyOf('k', n.Core+"|"+ind)
+	yield(k, k)
+	yield(keyOf('b', n.Core), c)
+	for _, py := range pinyinKeys(n.Core) {
+		y := keyOf('y', py+"|"+ind)
+		yield(y, y)
 	}
 }
 
