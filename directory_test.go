@@ -193,6 +193,25 @@ func TestReplicasShareTheDirectory(t *testing.T) {
 		}
 	}
 
+	// A person's decision on one replica holds on the other at once (the
+	// mutation returns once it is in Redis and followed), and is logged
+	// with who made it.
+	x, y := linkedPair(t, a.addr)
+	if resp := ask(t, a.addr, `mutation($a: ID!, $b: ID!) { rejectLink(a: $a, b: $b) }`, map[string]any{"a": x, "b": y}); len(resp.Errors) > 0 {
+		t.Fatalf("rejectLink: %+v", resp.Errors)
+	}
+	waitFor(t, "the rejection on the other replica", func() bool { return !linksTo(t, b.addr, x, y) })
+	if linksTo(t, a.addr, x, y) {
+		t.Error("a rejected link is still answered by the replica that took the decision")
+	}
+	if resp := ask(t, b.addr, `mutation($a: ID!, $b: ID!) { confirmLink(a: $a, b: $b) { confidence } }`, map[string]any{"a": y, "b": x}); len(resp.Errors) > 0 {
+		t.Fatalf("confirmLink: %+v", resp.Errors)
+	}
+	waitFor(t, "the confirmation on the other replica", func() bool { return linksTo(t, a.addr, x, y) })
+	if !strings.Contains(a.logs.String(), `"principal":"anonymous"`) || !strings.Contains(a.logs.String(), "rejected") {
+		t.Errorf("the decision is not logged with its principal: %s", a.logs)
+	}
+
 	before := listCalls(s)
 	if err := syncer.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -203,6 +222,50 @@ func TestReplicasShareTheDirectory(t *testing.T) {
 		return n == 1
 	})
 	waitFor(t, "a pass by the new syncer", func() bool { return listCalls(s) > before })
+}
+
+// linkedPair finds two records the resolver links, from the first page.
+func linkedPair(t *testing.T, addr string) (string, string) {
+	t.Helper()
+	resp := ask(t, addr, `{ customers(first: 100, orderBy: {field: NAME}) { nodes { id links { customer { id } } } } }`, nil)
+	var d struct {
+		Customers struct {
+			Nodes []struct {
+				ID    string
+				Links []struct{ Customer struct{ ID string } }
+			}
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range d.Customers.Nodes {
+		if len(n.Links) > 0 {
+			return n.ID, n.Links[0].Customer.ID
+		}
+	}
+	t.Fatalf("no linked pair on the first page: %+v", resp.Errors)
+	return "", ""
+}
+
+// linksTo reports whether x's links (at the threshold) hold y.
+func linksTo(t *testing.T, addr, x, y string) bool {
+	t.Helper()
+	resp := ask(t, addr, `query($id: ID!) { customer(id: $id) { links { customer { id } } } }`, map[string]any{"id": x})
+	var d struct {
+		Customer struct {
+			Links []struct{ Customer struct{ ID string } }
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range d.Customer.Links {
+		if l.Customer.ID == y {
+			return true
+		}
+	}
+	return false
 }
 
 // process is a custgraph binary running `serve`.
