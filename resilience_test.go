@@ -21,8 +21,6 @@ import (
 	"custgraph/internal/quota"
 	"custgraph/internal/sim"
 	crmsim "custgraph/internal/sim/crm"
-	u8sim "custgraph/internal/sim/u8"
-	ycmsim "custgraph/internal/sim/ycm"
 )
 
 // simServer serves the simulators on a loopback port that survives a
@@ -100,19 +98,14 @@ func (s *simServer) url() string { return "http://" + s.addr }
 // gatewayEnv points every source at s with the demo credentials; extra
 // adds or overrides variables.
 func gatewayEnv(s *simServer, extra map[string]string) map[string]string {
-	env := map[string]string{
-		"CUSTGRAPH_DEMO":        "off",
-		"CUSTGRAPH_U8_BASE_URL": s.url() + "/u8", "CUSTGRAPH_U8_FROM_ACCOUNT": u8sim.DemoFromAccount,
-		"CUSTGRAPH_U8_TO_ACCOUNT": u8sim.DemoToAccount, "CUSTGRAPH_U8_APP_KEY": u8sim.DemoAppKey,
-		"CUSTGRAPH_U8_APP_SECRET": u8sim.DemoAppSecret,
-		"CUSTGRAPH_YCM_BASE_URL":  s.url() + "/ycm", "CUSTGRAPH_YCM_CLIENT_ID": ycmsim.DemoClientID,
-		"CUSTGRAPH_YCM_CLIENT_SECRET": ycmsim.DemoClientSecret,
-		"CUSTGRAPH_CRM_BASE_URL":      s.url() + "/crm", "CUSTGRAPH_CRM_LOGIN": crmsim.DemoLogin,
-		"CUSTGRAPH_CRM_PASSWORD": crmsim.DemoPassword,
+	env := sim.GatewaySettings(s.url())
+	for k, v := range map[string]string{
 		// Off unless a test turns it on (with a data directory of its
 		// own): the directory's sync would add to the calls most tests
 		// here count.
 		"CUSTGRAPH_DIRECTORY": "off",
+	} {
+		env[k] = v
 	}
 	for k, v := range extra {
 		env[k] = v

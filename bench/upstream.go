@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	crmsim "custgraph/internal/sim/crm"
+	"custgraph/internal/sim"
 	u8sim "custgraph/internal/sim/u8"
-	ycmsim "custgraph/internal/sim/ycm"
 )
 
 // simulator is one `custgraph sim` process and its control endpoints.
@@ -145,19 +144,14 @@ func bareListRequest(simURL, token string) request {
 // CRM quota, no client rate limit and a cost limit no benchmark query
 // reaches; extra adds or overrides variables.
 func gatewayEnv(simURL string, extra map[string]string) map[string]string {
-	env := map[string]string{
-		"CUSTGRAPH_ADDR":        "127.0.0.1:0",
-		"CUSTGRAPH_DEMO":        "off",
-		"CUSTGRAPH_U8_BASE_URL": simURL + "/u8", "CUSTGRAPH_U8_FROM_ACCOUNT": u8sim.DemoFromAccount,
-		"CUSTGRAPH_U8_TO_ACCOUNT": u8sim.DemoToAccount, "CUSTGRAPH_U8_APP_KEY": u8sim.DemoAppKey,
-		"CUSTGRAPH_U8_APP_SECRET": u8sim.DemoAppSecret,
-		"CUSTGRAPH_YCM_BASE_URL":  simURL + "/ycm", "CUSTGRAPH_YCM_CLIENT_ID": ycmsim.DemoClientID,
-		"CUSTGRAPH_YCM_CLIENT_SECRET": ycmsim.DemoClientSecret,
-		"CUSTGRAPH_CRM_BASE_URL":      simURL + "/crm", "CUSTGRAPH_CRM_LOGIN": crmsim.DemoLogin,
-		"CUSTGRAPH_CRM_PASSWORD":      crmsim.DemoPassword,
+	env := sim.GatewaySettings(simURL)
+	for k, v := range map[string]string{
+		"CUSTGRAPH_ADDR":              "127.0.0.1:0",
 		"CUSTGRAPH_CRM_RATE_LIMIT":    "off",
 		"CUSTGRAPH_CLIENT_RATE_LIMIT": "off",
 		"CUSTGRAPH_MAX_COST":          "100000",
+	} {
+		env[k] = v
 	}
 	for k, v := range extra {
 		env[k] = v

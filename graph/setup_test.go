@@ -16,9 +16,6 @@ import (
 	"custgraph/internal/quota"
 	"custgraph/internal/sim"
 	"custgraph/internal/sim/calls"
-	crmsim "custgraph/internal/sim/crm"
-	u8sim "custgraph/internal/sim/u8"
-	ycmsim "custgraph/internal/sim/ycm"
 )
 
 // perSource is how many records each simulated source holds in these tests.
@@ -44,19 +41,15 @@ func newEnv(t *testing.T, extra ...map[string]string) *env {
 	s := sim.New(sim.Options{Seed: 1, Customers: perSource, CRMRate: quota.Rate{Off: true}})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	settings := map[string]string{
-		"CUSTGRAPH_DEMO": "off", "CUSTGRAPH_INTROSPECTION": "on", "CUSTGRAPH_CRM_RATE_LIMIT": "off",
+	settings := sim.GatewaySettings(ts.URL)
+	for k, v := range map[string]string{
+		"CUSTGRAPH_INTROSPECTION": "on", "CUSTGRAPH_CRM_RATE_LIMIT": "off",
 		"CUSTGRAPH_U8_SELF_DEFINE_LABELS": "1=信用等级,2=结算方式",
-		"CUSTGRAPH_U8_BASE_URL":           ts.URL + "/u8", "CUSTGRAPH_U8_FROM_ACCOUNT": u8sim.DemoFromAccount,
-		"CUSTGRAPH_U8_TO_ACCOUNT": u8sim.DemoToAccount, "CUSTGRAPH_U8_APP_KEY": u8sim.DemoAppKey,
-		"CUSTGRAPH_U8_APP_SECRET": u8sim.DemoAppSecret,
-		"CUSTGRAPH_YCM_BASE_URL":  ts.URL + "/ycm", "CUSTGRAPH_YCM_CLIENT_ID": ycmsim.DemoClientID,
-		"CUSTGRAPH_YCM_CLIENT_SECRET": ycmsim.DemoClientSecret,
-		"CUSTGRAPH_CRM_BASE_URL":      ts.URL + "/crm", "CUSTGRAPH_CRM_LOGIN": crmsim.DemoLogin,
-		"CUSTGRAPH_CRM_PASSWORD": crmsim.DemoPassword,
 		// Off unless a test turns it on: most tests here count the live
 		// path's vendor calls, which the directory's sync would add to.
 		"CUSTGRAPH_DIRECTORY": "off", "CUSTGRAPH_DATA_DIR": t.TempDir(),
+	} {
+		settings[k] = v
 	}
 	for _, m := range extra {
 		for k, v := range m {

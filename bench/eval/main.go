@@ -41,9 +41,6 @@ import (
 	"custgraph/internal/quota"
 	"custgraph/internal/sim"
 	"custgraph/internal/sim/fixture"
-	crmsim "custgraph/internal/sim/crm"
-	u8sim "custgraph/internal/sim/u8"
-	ycmsim "custgraph/internal/sim/ycm"
 )
 
 type options struct {
@@ -187,17 +184,10 @@ func gatewayOver(s *sim.Sim, extra map[string]string) (*gateway.Gateway, func(),
 // gatewayAt is gatewayOver the simulators served at base.
 func gatewayAt(base string, extra map[string]string) (*gateway.Gateway, func(), error) {
 	ts := struct{ URL string }{base}
-	settings := map[string]string{
-		"CUSTGRAPH_DEMO": "off", "CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_YCM_PACE": "0",
-		"CUSTGRAPH_U8_BASE_URL": ts.URL + "/u8", "CUSTGRAPH_U8_FROM_ACCOUNT": u8sim.DemoFromAccount,
-		"CUSTGRAPH_U8_TO_ACCOUNT": u8sim.DemoToAccount, "CUSTGRAPH_U8_APP_KEY": u8sim.DemoAppKey,
-		"CUSTGRAPH_U8_APP_SECRET": u8sim.DemoAppSecret,
-		"CUSTGRAPH_YCM_BASE_URL":  ts.URL + "/ycm", "CUSTGRAPH_YCM_CLIENT_ID": ycmsim.DemoClientID,
-		"CUSTGRAPH_YCM_CLIENT_SECRET": ycmsim.DemoClientSecret,
-		"CUSTGRAPH_CRM_BASE_URL":      ts.URL + "/crm", "CUSTGRAPH_CRM_LOGIN": crmsim.DemoLogin,
-		"CUSTGRAPH_CRM_PASSWORD": crmsim.DemoPassword,
-		"CUSTGRAPH_DIRECTORY":    "on",
-		"CUSTGRAPH_LOG_LEVEL":    "error",
+	settings := sim.GatewaySettings(ts.URL)
+	for k, v := range map[string]string{"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_YCM_PACE": "0",
+		"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_LOG_LEVEL": "error"} {
+		settings[k] = v
 	}
 	for k, v := range extra {
 		settings[k] = v
