@@ -468,18 +468,17 @@ func evaluateWith(o sim.Options, harder string, threshold float64, debug int, ou
 
 // cost is what links cost at a large size.
 type cost struct {
-	size         int
-	p50, p99     float64 // ms for the links of 100 records
-	calls        int64
-	build        time.Duration
-	apply        time.Duration
-	relink       time.Duration
-	pages        int
-	heapPerRecMB float64
-	candidates   float64 // scored per record
-	coldP50      float64
-	coldP99      float64
-	warm         time.Duration
+	size       int
+	p50, p99   float64 // ms for the links of 100 records
+	calls      int64
+	build      time.Duration
+	apply      time.Duration
+	relink     time.Duration
+	pages      int
+	candidates float64 // scored per record
+	coldP50    float64
+	coldP99    float64
+	warm       time.Duration
 }
 
 func measureCost(size int) (*cost, error) {
