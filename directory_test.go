@@ -208,8 +208,8 @@ func TestReplicasShareTheDirectory(t *testing.T) {
 		t.Fatalf("confirmLink: %+v", resp.Errors)
 	}
 	waitFor(t, "the confirmation on the other replica", func() bool { return linksTo(t, a.addr, x, y) })
-	if !strings.Contains(a.logs.String(), `"principal":"anonymous"`) || !strings.Contains(a.logs.String(), "rejected") {
-		t.Errorf("the decision is not logged with its principal: %s", a.logs)
+	if logs := a.logs.String(); !strings.Contains(logs, `"principal":"anonymous"`) || !strings.Contains(logs, "rejected") {
+		t.Errorf("the decision is not logged with its principal: %s", logs)
 	}
 
 	before := listCalls(s)
@@ -272,7 +272,7 @@ func linksTo(t *testing.T, addr, x, y string) bool {
 type process struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *bytes.Buffer
+	logs *syncBuffer
 }
 
 func startBinary(t *testing.T, bin string, env map[string]string) *process {
@@ -291,7 +291,7 @@ func startBinary(t *testing.T, bin string, env map[string]string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, logs: &bytes.Buffer{}}
+	p := &process{cmd: cmd, logs: &syncBuffer{}}
 	cmd.Stderr = p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
