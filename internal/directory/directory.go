@@ -147,6 +147,9 @@ type Directory struct {
 	deciding sync.Mutex
 	// loaded is closed once the store's snapshot is in the index.
 	loaded chan struct{}
+	// rewarm asks for the identity index to be warmed again (after a
+	// reload replaced it); buffered, so asking never waits.
+	rewarm chan struct{}
 
 	counters map[customer.Source]*Counters
 }
@@ -179,7 +182,7 @@ func (c *Counters) pass(kind, outcome string) {
 // New returns a Directory over o; Run loads and syncs it.
 func New(o Options) *Directory {
 	o = o.withDefaults()
-	d := &Directory{o: o, idx: NewIndex(), ids: identity.New(), states: map[customer.Source]*State{}, loaded: make(chan struct{}),
+	d := &Directory{o: o, idx: NewIndex(), ids: identity.New(), rewarm: make(chan struct{}, 1), states: map[customer.Source]*State{}, loaded: make(chan struct{}),
 		counters:  map[customer.Source]*Counters{},
 		decisions: map[pair]Decision{}, decided: map[Key][]pair{}, waiters: map[pair][]*decisionWaiter{}}
 	d.shared, _ = o.Store.(Shared)
@@ -241,8 +244,18 @@ func (d *Directory) Run(ctx context.Context) {
 
 	var wg sync.WaitGroup
 	// The identity index resolves every record's links in the
-	// background, so that a page's links are read, not computed.
-	wg.Go(func() { d.ids.Warm(ctx) })
+	// background, so that a page's links are read, not computed: after
+	// this load, and after every reload of a shared snapshot.
+	wg.Go(func() {
+		for {
+			d.ids.Warm(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.rewarm:
+			}
+		}
+	})
 	if d.shared != nil {
 		wg.Go(func() {
 			err := d.shared.Follow(ctx, snap, d.apply, func(s *Snapshot) { d.install(s, nil) })
@@ -277,6 +290,10 @@ func (d *Directory) install(snap *Snapshot, built func()) {
 	}
 	d.deciding.Lock()
 	defer d.deciding.Unlock()
+	select {
+	case d.rewarm <- struct{}{}:
+	default:
+	}
 	d.mu.Lock()
 	d.idx = idx
 	d.states = map[customer.Source]*State{}
