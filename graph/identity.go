@@ -32,22 +32,25 @@ func confirmLink(ctx context.Context, svc *customer.Service, a, b string) (*cust
 	if err != nil {
 		return nil, err
 	}
+	// Both records were just loaded to check them: the loaders answer
+	// from what they hold.
 	from, err := loader.For(ctx).Customer(ctx, ia.String())
 	if err != nil {
 		return nil, err
 	}
+	if from != nil {
+		links, _ := svc.Links(from, []customer.Source{ib.Source}, new(float64))
+		if i := slices.IndexFunc(links, func(l *customer.Link) bool { return l.Customer.ID() == ib.String() }); i >= 0 {
+			return links[i], nil
+		}
+	}
+	// Not in the links (the directory does not hold b): b as loaded.
 	to, err := loader.For(ctx).Customer(ctx, ib.String())
 	if err != nil {
 		return nil, err
 	}
 	if to == nil {
 		return nil, customer.BadInputf("no customer %s", ib)
-	}
-	if from != nil {
-		links, _ := svc.Links(from, []customer.Source{ib.Source}, new(float64))
-		if i := slices.IndexFunc(links, func(l *customer.Link) bool { return l.Customer.Source == ib.Source && l.Customer.SourceID == ib.Key }); i >= 0 {
-			return links[i], nil
-		}
 	}
 	return &customer.Link{Customer: to, Confidence: 1, MatchedOn: []customer.MatchSignal{customer.SignalConfirmed}}, nil
 }

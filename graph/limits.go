@@ -82,9 +82,7 @@ func CostModel(f limits.Field) limits.Cost {
 	case "Customer.links":
 		n := chosenSources(f.Args, allSources-1)
 		return limits.Cost{Self: 1, Each: linksEach * n}
-	case "Mutation.confirmLink":
-		return limits.Cost{Self: 1 + 2*upstreamCall, Each: 1}
-	case "Mutation.rejectLink":
+	case "Mutation.confirmLink", "Mutation.rejectLink":
 		return limits.Cost{Self: 1 + 2*upstreamCall, Each: 1}
 	case "Query.sources":
 		return limits.Cost{Self: 1, Each: allSources}

@@ -183,8 +183,7 @@ func gatewayOver(s *sim.Sim, extra map[string]string) (*gateway.Gateway, func(),
 
 // gatewayAt is gatewayOver the simulators served at base.
 func gatewayAt(base string, extra map[string]string) (*gateway.Gateway, func(), error) {
-	ts := struct{ URL string }{base}
-	settings := sim.GatewaySettings(ts.URL)
+	settings := sim.GatewaySettings(base)
 	for k, v := range map[string]string{"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_YCM_PACE": "0",
 		"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_LOG_LEVEL": "error"} {
 		settings[k] = v
@@ -199,10 +198,12 @@ func gatewayAt(base string, extra map[string]string) (*gateway.Gateway, func(), 
 	settings["CUSTGRAPH_DATA_DIR"] = dir
 	cfg, err := config.Load(func(k string) string { return settings[k] })
 	if err != nil {
+		os.RemoveAll(dir)
 		return nil, nil, err
 	}
 	gw, err := gateway.New(cfg, gateway.Deps{Getenv: func(string) string { return "" }})
 	if err != nil {
+		os.RemoveAll(dir)
 		return nil, nil, err
 	}
 	stop := func() { gw.Close(); os.RemoveAll(dir) }
@@ -244,16 +245,15 @@ type scored struct {
 }
 
 type result struct {
-	seed     uint64
-	size     int
-	harder   string // how the data were made harder than the defaults, "" for the defaults
-	truth    map[pairKey]bool
-	kindOf   map[pairKey]string // the variant kind of each true pair
-	links    []scored           // every link the resolver answers (confidence ≥ 0.01), each pair once
-	asym     int                // pairs linked one way only, or with different confidences
-	exact    prf
-	kinds    map[string]int // true pairs of each variant kind
-	negative map[pairKey]string
+	seed   uint64
+	size   int
+	harder string // how the data were made harder than the defaults, "" for the defaults
+	truth  map[pairKey]bool
+	kindOf map[pairKey]string // the variant kind of each true pair
+	links  []scored           // every link the resolver answers (confidence ≥ 0.01), each pair once
+	asym   int                // pairs linked one way only, or with different confidences
+	exact  prf
+	kinds  map[string]int // true pairs of each variant kind
 	// negatives holds, per look-alike kind, the look-alike pairs and the
 	// confidence the resolver gave each (0 when not linked).
 	negatives map[string]*negStat
@@ -359,7 +359,7 @@ func evaluateWith(o sim.Options, harder string, threshold float64, debug int, ou
 	d := gw.Directory()
 
 	r := &result{seed: seed, size: size, harder: harder, truth: map[pairKey]bool{}, kindOf: map[pairKey]string{},
-		kinds: map[string]int{}, negative: map[pairKey]string{}, negatives: map[string]*negStat{}}
+		kinds: map[string]int{}, negatives: map[string]*negStat{}}
 
 	// Every record of the copy, by identity.
 	var all []*customer.Customer

@@ -36,7 +36,7 @@ func scores(seed uint64, size int, out io.Writer) error {
 	seen := map[pairKey]bool{}
 	for _, src := range customer.AllSources {
 		d.Each(src, func(c *customer.Customer) bool {
-			for _, l := range d.Identities().Links(c, nil) {
+			for _, l := range d.Identities().Links(c, nil, nil) {
 				p := pairOf(c.ID(), l.ID.String())
 				if seen[p] {
 					continue

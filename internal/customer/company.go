@@ -129,10 +129,18 @@ func (n CompanyName) Key() string {
 // region written on one side only, or a province against a city of it,
 // is no conflict: people drop the region at will.
 func (n CompanyName) RegionConflict(o CompanyName) bool {
-	if n.Province != "" && o.Province != "" && n.Province != o.Province {
+	return PlacesConflict(n.Region, n.Province, o.Region, o.Province)
+}
+
+// PlacesConflict reports whether two places, each a region and its
+// province as CompanyName and Place give them, differ: different
+// provinces, or different prefecture-level cities. A place unknown on
+// one side, or a province against a city of it, is no conflict.
+func PlacesConflict(regionA, provinceA, regionB, provinceB string) bool {
+	if provinceA != "" && provinceB != "" && provinceA != provinceB {
 		return true
 	}
-	return isCity(n.Region) && isCity(o.Region) && n.Region != o.Region
+	return IsCity(regionA) && IsCity(regionB) && regionA != regionB
 }
 
 // IndustryConflict reports whether n and o are written with different
@@ -161,7 +169,7 @@ func (n CompanyName) LegalConflict(o CompanyName) bool {
 // 300,000 names of a directory on one CPU.
 func ParseCompanyName(s string) CompanyName {
 	t := foldCompanyText(NormalizeText(s))
-	if !hasHan(t) && hasLatin(t) {
+	if !HasHan(t) && hasLatin(t) {
 		return parseLatinName(s)
 	}
 	n := CompanyName{Full: t}
@@ -216,7 +224,8 @@ func dropInName(r rune) bool {
 	return unicode.IsPunct(r) || unicode.IsSymbol(r)
 }
 
-func hasHan(s string) bool {
+// HasHan reports whether s holds a Chinese character.
+func HasHan(s string) bool {
 	for _, r := range s {
 		if r >= 0x4E00 && r <= 0x9FFF || r >= 0x3400 && unicode.Is(unicode.Han, r) {
 			return true
@@ -514,14 +523,16 @@ type place struct {
 
 func (n *CompanyName) setPlace(p place) {
 	switch {
-	case p.city && !isCity(n.Region):
+	case p.city && !IsCity(n.Region):
 		n.Region, n.Province = p.name, p.province
 	case !p.city && n.Region == "":
 		n.Region, n.Province = p.name, p.province
 	}
 }
 
-func isCity(name string) bool {
+// IsCity reports whether name is a prefecture-level city (a municipality
+// such as 上海 included) as Region holds it, not a province.
+func IsCity(name string) bool {
 	return name != "" && placeTable[name].city
 }
 

@@ -38,6 +38,17 @@ func ParseSource(s string) (Source, error) {
 	return "", BadInputf("unknown source %q (want U8, YCM or CRM)", s)
 }
 
+// Ordinal numbers s as AllSources orders the sources (0 to 2); any other
+// source numbers 3, for per-source arrays of four.
+func (s Source) Ordinal() int {
+	for i, a := range AllSources {
+		if a == s {
+			return i
+		}
+	}
+	return len(AllSources)
+}
+
 // Valid reports whether s is one of the three sources.
 func (s Source) Valid() bool { return s == U8 || s == YCM || s == CRM }
 

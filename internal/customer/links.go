@@ -61,22 +61,45 @@ func (s *Service) linker() Linker {
 // LinkSources resolves the sources of a links or matches question into
 // those the directory serves and the errors of the others.
 func (s *Service) LinkSources(c *Customer, sources []Source) ([]Source, []error) {
-	if s.linker() == nil {
-		var errs []error
-		for _, src := range s.MatchSources(c, sources) {
-			if src != c.Source {
-				errs = append(errs, DirectoryUnavailable(src, DirectoryOff))
-			}
-		}
-		return nil, errs
-	}
 	var asked []Source
 	for _, src := range s.MatchSources(c, sources) {
 		if src != c.Source {
 			asked = append(asked, src)
 		}
 	}
+	if s.linker() == nil {
+		errs := make([]error, len(asked))
+		for i, src := range asked {
+			errs[i] = DirectoryUnavailable(src, DirectoryOff)
+		}
+		return nil, errs
+	}
 	return s.serving(asked)
+}
+
+// Matched answers what matches can from the directory: the records c is
+// linked to at or above the match threshold in the sources asked whose
+// copy serves, and the sources asked that are left (the directory off or
+// not ready, or c's own when asked), for the caller to ask by exact name.
+func (s *Service) Matched(c *Customer, sources []Source) (linked []*Customer, rest []Source) {
+	var serving []Source
+	for _, src := range s.MatchSources(c, sources) {
+		if src != c.Source && s.linker() != nil && s.opts.Directory.Status(src).Serving() {
+			serving = append(serving, src)
+		} else {
+			rest = append(rest, src)
+		}
+	}
+	if len(serving) == 0 {
+		return nil, rest
+	}
+	least := s.MatchThreshold()
+	for _, l := range s.linker().Links(c, serving) {
+		if l.Confidence >= least {
+			linked = append(linked, l.Customer)
+		}
+	}
+	return linked, rest
 }
 
 // Links answers c's links to the records of sources (all others when

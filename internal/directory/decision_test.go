@@ -283,7 +283,7 @@ func TestDecideLinkLogsThePrincipal(t *testing.T) {
 		}
 	}
 	c := &customer.Customer{Source: customer.U8, SourceID: "0001", Name: "杭州卓创纺织有限公司"}
-	if links := d.Identities().Links(c, nil); len(links) != 1 || links[0].ID != b || links[0].Confidence != 1 {
+	if links := d.Identities().Links(c, nil, d.Verdicts(a)); len(links) != 1 || links[0].ID != b || links[0].Confidence != 1 {
 		t.Errorf("links after the decision: %+v", links)
 	}
 }

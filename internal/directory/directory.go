@@ -576,9 +576,6 @@ func (d *Directory) setDecisions(decs []Decision) (out []Decision, woken []*deci
 // Decide calls that waited for them return; d.deciding is held, so the
 // calls come one at a time, in the order applied.
 func (d *Directory) notify(decs []Decision, woken []*decisionWaiter) {
-	for _, dec := range decs {
-		d.ids.Decide(dec.A.global(), dec.B.global(), dec.Same)
-	}
 	if d.o.OnDecision != nil {
 		for _, dec := range decs {
 			d.o.OnDecision(dec)

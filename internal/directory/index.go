@@ -104,14 +104,7 @@ type rec struct {
 
 // srcIndex numbers the sources as customer.AllSources orders them (the
 // tie-break after the name); an unknown source numbers 3, its own.
-func srcIndex(s customer.Source) uint8 {
-	for i, a := range customer.AllSources {
-		if a == s {
-			return uint8(i)
-		}
-	}
-	return uint8(len(customer.AllSources))
-}
+func srcIndex(s customer.Source) uint8 { return uint8(s.Ordinal()) }
 
 // nsrc is the size of per-source arrays: the three sources and one slot
 // for any other.

@@ -39,7 +39,7 @@ func (d *Directory) linkBatch(b *Batch) {
 // Links implements customer.Linker: c's links to the records the copy
 // holds of sources.
 func (d *Directory) Links(c *customer.Customer, sources []customer.Source) []customer.Link {
-	found := d.ids.Links(c, sources)
+	found := d.ids.Links(c, sources, d.Verdicts(customer.GlobalID{Source: c.Source, Key: c.SourceID}))
 	out := make([]customer.Link, 0, len(found))
 	for _, l := range found {
 		if l.Customer == nil {
@@ -61,8 +61,29 @@ func (d *Directory) Each(src customer.Source, fn func(*customer.Customer) bool) 
 
 func (k Key) global() customer.GlobalID { return customer.GlobalID{Source: k.Source, Key: k.ID} }
 
+// Verdicts are people's decisions on id, as the identity index takes them.
+func (d *Directory) Verdicts(id customer.GlobalID) []identity.Verdict {
+	k := Key{Source: id.Source, ID: id.Key}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	ps := d.decided[k]
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]identity.Verdict, len(ps))
+	for i, p := range ps {
+		dec := d.decisions[p]
+		other := dec.B
+		if other == k {
+			other = dec.A
+		}
+		out[i] = identity.Verdict{Other: other.global(), Same: dec.Same}
+	}
+	return out
+}
+
 // DecideLink implements customer.Linker: the decision is stored, shared
-// and in the identity index before it returns, and logged with who made
+// and in the copy's decisions (which links read) before it returns, and logged with who made
 // it (decisions override the resolver, so who overrode it must be known).
 func (d *Directory) DecideLink(ctx context.Context, a, b customer.GlobalID, same bool, by string) error {
 	dec := NewDecision(Key{Source: a.Source, ID: a.Key}, Key{Source: b.Source, ID: b.Key}, same, by, d.o.Now())

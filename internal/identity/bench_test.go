@@ -51,7 +51,7 @@ func BenchmarkLinksPage(b *testing.B) {
 	for i := range b.N {
 		at := (i * 997) % (len(cs) - 100)
 		for _, c := range cs[at : at+100] {
-			x.Links(c, nil)
+			x.Links(c, nil, nil)
 		}
 	}
 	b.ReportMetric(float64(considered.Load())/float64(b.N*100), "candidates/record")

@@ -31,7 +31,7 @@ import (
 // once.
 type features struct {
 	id  customer.GlobalID
-	src uint8 // srcIndex(id.Source)
+	src uint8 // id.Source.Ordinal()
 	// c is the record itself, as the directory holds it (no copy): a
 	// link answers it without a lookup.
 	c *customer.Customer
@@ -47,6 +47,11 @@ type features struct {
 	person bool
 	// aliases are other names of the record (U8's short name).
 	aliases []customer.CompanyName
+	// Each value below is held as its key in the index (keyOf), which is
+	// all the resolver compares: integers in one place rather than
+	// strings all over the heap (a candidate is scored in about a
+	// microsecond).
+	//
 	// phones are E.164 numbers without their extension; mobile has bit i
 	// set where phones[i] is a mobile.
 	phones []key
@@ -56,9 +61,6 @@ type features struct {
 	domains []key
 	// contacts are the normalized names of the record's people.
 	contacts []key
-	// Each value is held as its key in the index (keyOf), which is all
-	// the resolver compares: integers in one place rather than strings
-	// all over the heap (a candidate is scored in about a microsecond).
 	// region and province are where the record is, from its name, its
 	// address or its landline's area code, for conflicts.
 	region, province string
@@ -70,7 +72,7 @@ type features struct {
 
 // extract takes the features of c.
 func extract(c *customer.Customer) *features {
-	f := &features{id: customer.GlobalID{Source: c.Source, Key: c.SourceID}, src: srcIndex(c.Source), c: c, raw: strings.TrimSpace(c.Name)}
+	f := &features{id: customer.GlobalID{Source: c.Source, Key: c.SourceID}, src: uint8(c.Source.Ordinal()), c: c, raw: strings.TrimSpace(c.Name)}
 	var areaRegion string // the city of the first landline of a known area code
 	f.name = customer.ParseCompanyName(c.Name)
 	f.person = f.name.Person
@@ -190,8 +192,9 @@ func extract(c *customer.Customer) *features {
 }
 
 // findUSCC finds a valid unified social credit code in free text (a note:
-// "税号 913301 00MA2H0L0Q1X，月结"): the first run of 18 code characters,
-// spaces and dashes within it allowed, whose check character holds.
+// "税号 913301 00MA2H0L0Q1X，月结"): the first 18 code characters in a
+// row, spaces and dashes within them allowed, whose check character
+// holds.
 func findUSCC(text string) string {
 	t := strings.ToUpper(customer.NormalizeText(text))
 	var run []byte
@@ -208,7 +211,7 @@ func findUSCC(text string) string {
 		switch ch := t[i]; {
 		case '0' <= ch && ch <= '9', 'A' <= ch && ch <= 'Z':
 			run = append(run, ch)
-		case ch == '-' || ch == ' ':
+		case ch == '-': // NormalizeText took the spaces out
 		default:
 			if code := flush(); code != "" {
 				return code
@@ -218,13 +221,11 @@ func findUSCC(text string) string {
 	return flush()
 }
 
-func appendNew(list []key, s key) []key {
-	for _, v := range list {
-		if v == s {
-			return list
-		}
+func appendNew(list []key, k key) []key {
+	if slices.Contains(list, k) {
+		return list
 	}
-	return append(list, s)
+	return append(list, k)
 }
 
 // key is a value as the index holds it: a 64-bit FNV-1a hash of its kind
@@ -348,7 +349,7 @@ var areaCodes = map[string]string{
 // areaCity returns the city of a Chinese landline in E.164 (+8657188886666).
 func areaCity(e164 string) (string, bool) {
 	d, ok := strings.CutPrefix(e164, "+86")
-	if !ok || d == "" || d[0] == '1' && len(d) == 11 {
+	if !ok || isMobile(e164) {
 		return "", false // not Chinese, or a mobile
 	}
 	for _, n := range []int{2, 3} {

@@ -48,7 +48,7 @@ func find(links []Link, src customer.Source, id string) (Link, bool) {
 }
 
 func conf(x *Index, a, b *customer.Customer) (float64, []Signal) {
-	l, ok := find(x.Links(a, nil), b.Source, b.SourceID)
+	l, ok := find(x.Links(a, nil, nil), b.Source, b.SourceID)
 	if !ok {
 		return 0, nil
 	}
@@ -118,7 +118,7 @@ func TestCommonValuesAreWeak(t *testing.T) {
 		all = append(all, c)
 	}
 	x.Reset(all)
-	if links := x.Links(all[0], nil); len(links) > 0 && links[0].Confidence > 0.1 {
+	if links := x.Links(all[0], nil, nil); len(links) > 0 && links[0].Confidence > 0.1 {
 		t.Errorf("a 400 number shared by 60 records linked at %.3f: %v", links[0].Confidence, links[0].Signals)
 	}
 }
@@ -131,21 +131,18 @@ func TestDecisionsOverride(t *testing.T) {
 	x.Reset([]*customer.Customer{a, b, c})
 	ia, ib, ic := customer.GlobalID{Source: a.Source, Key: a.SourceID}, customer.GlobalID{Source: b.Source, Key: b.SourceID}, customer.GlobalID{Source: c.Source, Key: c.SourceID}
 
-	x.Decide(ib, ia, false)
-	if _, ok := find(x.Links(a, nil), b.Source, b.SourceID); ok {
+	// The verdicts as the directory hands them over, decision by decision.
+	if _, ok := find(x.Links(a, nil, []Verdict{{ib, false}}), b.Source, b.SourceID); ok {
 		t.Error("a rejected link is still answered")
 	}
-	x.Decide(ia, ic, true)
-	l, ok := find(x.Links(c, nil), a.Source, a.SourceID)
+	l, ok := find(x.Links(c, nil, []Verdict{{ia, true}}), a.Source, a.SourceID)
 	if !ok || l.Confidence != 1 || l.Signals[0] != Confirmed {
 		t.Errorf("confirmed link: %+v %v", l, ok)
 	}
-	x.Decide(ia, ib, true)
-	if l, ok := find(x.Links(a, nil), b.Source, b.SourceID); !ok || l.Confidence != 1 || !slices.Equal(l.Signals[:2], []Signal{Confirmed, NameNormalized}) {
+	if l, ok := find(x.Links(a, nil, []Verdict{{ib, true}, {ic, true}}), b.Source, b.SourceID); !ok || l.Confidence != 1 || !slices.Equal(l.Signals[:2], []Signal{Confirmed, NameNormalized}) {
 		t.Errorf("re-confirmed link: %+v %v", l, ok)
 	}
-	x.Decide(ic, ia, false)
-	if _, ok := find(x.Links(a, nil), c.Source, c.SourceID); ok {
+	if _, ok := find(x.Links(a, nil, []Verdict{{ib, true}, {ic, false}}), c.Source, c.SourceID); ok {
 		t.Error("a confirmed then rejected link is still answered")
 	}
 }
@@ -164,7 +161,7 @@ func TestApplyFollowsChanges(t *testing.T) {
 		t.Fatalf("after the rename: %.3f", c)
 	}
 	x.Apply(nil, []customer.GlobalID{{Source: customer.CRM, Key: "11"}})
-	if _, ok := find(x.Links(a, nil), customer.CRM, "11"); ok {
+	if _, ok := find(x.Links(a, nil, nil), customer.CRM, "11"); ok {
 		t.Fatal("a deleted record is still linked")
 	}
 	if x.Len() != 1 {
@@ -211,7 +208,7 @@ func TestKeptLinksFollowChanges(t *testing.T) {
 	a := rec(customer.U8, "0001", "杭州卓创纺织有限公司", []string{"0571-88886666"}, "")
 	x := New()
 	x.Reset([]*customer.Customer{a})
-	if links := x.Links(a, nil); len(links) != 0 {
+	if links := x.Links(a, nil, nil); len(links) != 0 {
 		t.Fatalf("alone: %+v", links)
 	}
 	b := rec(customer.CRM, "11", "卓创纺织（杭州）有限公司", []string{"0571 8888 6666"}, "")
@@ -230,7 +227,7 @@ func TestKeptLinksFollowChanges(t *testing.T) {
 		t.Errorf("a number 14 records share still weighs as much: %.6f, was %.6f", after, before)
 	}
 	x.Apply(nil, []customer.GlobalID{{Source: customer.CRM, Key: "11"}})
-	if _, ok := find(x.Links(a, nil), customer.CRM, "11"); ok {
+	if _, ok := find(x.Links(a, nil, nil), customer.CRM, "11"); ok {
 		t.Error("a deleted record is still linked from kept links")
 	}
 }
@@ -253,7 +250,7 @@ func TestLinksAreSymmetric(t *testing.T) {
 	links := 0
 	for _, c := range cs {
 		id := customer.GlobalID{Source: c.Source, Key: c.SourceID}
-		for _, l := range x.Links(c, nil) {
+		for _, l := range x.Links(c, nil, nil) {
 			seen[[2]customer.GlobalID{id, l.ID}] = l.Confidence
 			links++
 		}

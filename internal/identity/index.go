@@ -21,8 +21,8 @@ type Link struct {
 	Customer *customer.Customer
 	// Confidence is 0 to 1; 1 where a person confirmed the link.
 	Confidence float64
-	// Score is the evidence in log-odds before calibration (+Inf where a
-	// person confirmed the link): what make eval fits the calibration on.
+	// Score is the evidence in log-odds (+Inf where a person confirmed
+	// the link); Confidence is its logistic. make eval -scores reads it.
 	Score float64
 	// Signals are what the link rests on, strongest first.
 	Signals []Signal
@@ -34,17 +34,20 @@ type Link struct {
 type Index struct {
 	mu   sync.RWMutex
 	recs map[customer.GlobalID]*features
-	// post lists the records holding each key ("p"+phone, "e"+email,
-	// "d"+domain, "n"+contact name, "c"+trade name, "y"+its pinyin,
-	// "a"+an alias's trade name, "u"+credit code): candidates come from
-	// them, and their length is how rare a value is.
+	// post lists the records holding each key (see keys): candidates
+	// come from them, and their length is how rare a value is.
 	post map[key][]*features
-	// decided holds people's decisions, by pair (lower ID first): true
-	// for confirmed. confirmed lists each record's confirmed partners.
-	decided   map[[2]customer.GlobalID]bool
-	confirmed map[customer.GlobalID][]customer.GlobalID
 }
 
+// Verdict is a person's decision on a record, seen from the other of the
+// pair: Other is the same customer (Same) or not. The directory keeps the
+// decisions; Links takes those of the record it answers.
+type Verdict struct {
+	Other customer.GlobalID
+	Same  bool
+}
+
+// considered counts the candidates scored (see Considered).
 var considered atomic.Int64
 
 // personKey turns a contact name's key into the key of the person
@@ -64,8 +67,7 @@ const minScore = -4.6
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{recs: map[customer.GlobalID]*features{}, post: map[key][]*features{},
-		decided: map[[2]customer.GlobalID]bool{}, confirmed: map[customer.GlobalID][]customer.GlobalID{}}
+	return &Index{recs: map[customer.GlobalID]*features{}, post: map[key][]*features{}}
 }
 
 // keys lists the keys f is found under. Some only count how rare a
@@ -215,13 +217,6 @@ func (x *Index) Len() int {
 	return len(x.recs)
 }
 
-func pair(a, b customer.GlobalID) [2]customer.GlobalID {
-	if cmpID(a, b) > 0 {
-		a, b = b, a
-	}
-	return [2]customer.GlobalID{a, b}
-}
-
 func cmpID(a, b customer.GlobalID) int {
 	if c := cmp.Compare(a.Source, b.Source); c != 0 {
 		return c
@@ -229,34 +224,13 @@ func cmpID(a, b customer.GlobalID) int {
 	return cmp.Compare(a.Key, b.Key)
 }
 
-// Decide records a person's decision on a and b: same (confirmed) or not
-// (rejected). The later decision on a pair replaces the earlier.
-func (x *Index) Decide(a, b customer.GlobalID, same bool) {
-	p := pair(a, b)
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	was, had := x.decided[p]
-	x.decided[p] = same
-	if had && was == same {
-		return
-	}
-	if same {
-		x.confirmed[a] = append(x.confirmed[a], b)
-		x.confirmed[b] = append(x.confirmed[b], a)
-		return
-	}
-	if had && was {
-		x.confirmed[a] = slices.DeleteFunc(x.confirmed[a], func(id customer.GlobalID) bool { return id == b })
-		x.confirmed[b] = slices.DeleteFunc(x.confirmed[b], func(id customer.GlobalID) bool { return id == a })
-	}
-}
-
 // Links answers the records of sources (all others when empty) that c is
 // the same customer as, with a score of at least minScore, strongest
-// first: what the resolver finds, overridden by people's decisions. c is
-// compared as the index holds it when it does (so that links are
-// symmetric), else as given.
-func (x *Index) Links(c *customer.Customer, sources []customer.Source) []Link {
+// first: what the resolver finds, overridden by people's decisions on c
+// (verdicts): a confirmed partner at confidence 1 whatever its score, a
+// rejected one never. c is compared as the index holds it when it does
+// (so that links are symmetric), else as given.
+func (x *Index) Links(c *customer.Customer, sources []customer.Source, verdicts []Verdict) []Link {
 	id := customer.GlobalID{Source: c.Source, Key: c.SourceID}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -275,16 +249,19 @@ func (x *Index) Links(c *customer.Customer, sources []customer.Source) []Link {
 		f = extract(c)
 		raw = x.resolve(f, false)
 	}
-	var mask [3]bool // by srcIndex: the sources asked, c's own left out
+	var mask [4]bool // by Source.Ordinal: the sources asked, c's own left out
 	for i, src := range customer.AllSources {
 		mask[i] = src != c.Source && (len(sources) == 0 || slices.Contains(sources, src))
 	}
 
 	// People's decisions over the resolver's links.
-	confirmed := x.confirmed[id]
-	out := make([]Link, 0, len(raw)+len(confirmed))
-	for _, o := range confirmed {
-		if !mask[srcIndex(o.Source)] {
+	decided := func(o customer.GlobalID) bool {
+		return slices.ContainsFunc(verdicts, func(v Verdict) bool { return v.Other == o })
+	}
+	out := make([]Link, 0, len(raw)+len(verdicts))
+	for _, v := range verdicts {
+		o := v.Other
+		if !v.Same || !mask[o.Source.Ordinal()] {
 			continue
 		}
 		l := Link{ID: o, Confidence: 1, Score: math.Inf(1), Signals: []Signal{Confirmed}}
@@ -299,15 +276,10 @@ func (x *Index) Links(c *customer.Customer, sources []customer.Source) []Link {
 		out = append(out, l)
 	}
 	for _, l := range raw {
-		if !mask[srcIndex(l.ID.Source)] || len(confirmed) > 0 && slices.Contains(confirmed, l.ID) {
-			continue
+		// A confirmed partner is in out already; a rejected one stays out.
+		if mask[l.ID.Source.Ordinal()] && !decided(l.ID) {
+			out = append(out, l)
 		}
-		if len(x.decided) > 0 {
-			if same, ok := x.decided[pair(id, l.ID)]; ok && !same {
-				continue
-			}
-		}
-		out = append(out, l)
 	}
 	slices.SortFunc(out, func(a, b Link) int {
 		if c := cmp.Compare(b.Confidence, a.Confidence); c != 0 {
@@ -332,7 +304,6 @@ func (x *Index) resolve(f *features, held bool) []Link {
 			return
 		}
 		seen = append(seen, o)
-		considered.Add(1)
 		var t tally
 		if s := weigh(f, o, x.count, &t); s >= minScore {
 			out = append(out, Link{ID: o.id, Customer: o.c, Confidence: confidence(s), Score: s, Signals: t.signals()})
@@ -345,6 +316,7 @@ func (x *Index) resolve(f *features, held bool) []Link {
 			}
 		}
 	})
+	considered.Add(int64(len(seen)))
 	return out
 }
 
@@ -447,17 +419,6 @@ func (x *Index) Warm(ctx context.Context) {
 }
 
 const warmBatch = 256
-
-// srcIndex numbers a source as customer.AllSources orders them.
-func srcIndex(src customer.Source) uint8 {
-	switch src {
-	case customer.U8:
-		return 0
-	case customer.YCM:
-		return 1
-	}
-	return 2
-}
 
 // Considered is how many candidates Links has scored since the process
 // started (for make eval, which reports candidates a record).

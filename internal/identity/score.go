@@ -195,13 +195,13 @@ func weigh(a, b *features, count counter, t *tally) float64 {
 	// Where they are.
 	if a.region != "" && b.region != "" {
 		switch {
-		case regionConflict(a, b):
+		case customer.PlacesConflict(a.region, a.province, b.region, b.province):
 			if a.nameRegion && b.nameRegion {
 				add("", wRegionNames)
 			} else {
 				add("", wRegionOther)
 			}
-		case a.region == b.region && a.region != a.province || a.region == b.region && isMunicipality(a.region):
+		case a.region == b.region && customer.IsCity(a.region):
 			add("", wRegionSame)
 		}
 	}
@@ -313,7 +313,7 @@ func names(a, b *features, count counter, t *tally) {
 		add(sig, best)
 		return
 	}
-	if hasHan(an.Core) && hasHan(bn.Core) && !sameCore && !homophone {
+	if customer.HasHan(an.Core) && customer.HasHan(bn.Core) && !sameCore && !homophone {
 		add("", wNamesDiffer)
 	}
 }
@@ -335,24 +335,6 @@ func aliasWeight(alias, n customer.CompanyName, count counter) float64 {
 	return rare(wTradeAlone, count(keyOf('c', n.Core)), 3, 1.5)
 }
 
-// regionConflict: a and b are in different provinces, or in different
-// cities (a province against a city of it is none).
-func regionConflict(a, b *features) bool {
-	if a.province != "" && b.province != "" && a.province != b.province {
-		return true
-	}
-	return a.region != a.province && b.region != b.province && a.region != b.region
-}
-
-func hasHan(s string) bool {
-	for _, r := range s {
-		if r >= 0x4e00 && r <= 0x9fff {
-			return true
-		}
-	}
-	return false
-}
-
 // confidence maps a score to 0–1: the logistic function. The weights are
 // log-odds, so this is the probability they claim; make eval's
 // calibration table shows how far the claim holds on generated data.
@@ -361,13 +343,4 @@ func confidence(s float64) float64 { return 1 / (1 + math.Exp(-s)) }
 // isMobile: a Chinese mobile number in E.164.
 func isMobile(e164 string) bool {
 	return len(e164) == 14 && e164[:4] == "+861"
-}
-
-// isMunicipality: a region that is city and province at once.
-func isMunicipality(region string) bool {
-	switch region {
-	case "北京", "上海", "天津", "重庆":
-		return true
-	}
-	return false
 }

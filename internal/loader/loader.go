@@ -8,7 +8,6 @@ package loader
 import (
 	"context"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -252,28 +251,15 @@ func (l *Loaders) ByName(ctx context.Context, name string, sources []customer.So
 // it does not (the directory off or still syncing: the vendors' own
 // name lookups, batched).
 func (l *Loaders) Matches(ctx context.Context, c *customer.Customer, sources []customer.Source) ([]*customer.Customer, []error) {
-	linked, unserved := l.svc.LinkSources(c, sources)
-	var out []*customer.Customer
-	if len(linked) > 0 {
-		links, _ := l.svc.Links(c, linked, nil)
-		for _, lk := range links {
-			out = append(out, lk.Customer)
+	linked, rest := l.svc.Matched(c, sources)
+	if len(rest) == 0 {
+		if linked == nil {
+			linked = []*customer.Customer{}
 		}
-	}
-	if len(unserved) == 0 {
-		if out == nil {
-			out = []*customer.Customer{}
-		}
-		return out, nil
-	}
-	var rest []customer.Source
-	for _, src := range l.svc.MatchSources(c, sources) {
-		if !slices.Contains(linked, src) {
-			rest = append(rest, src)
-		}
+		return linked, nil
 	}
 	named, errs := l.names(ctx, c.Name, rest, c)
-	return append(out, named...), errs
+	return append(linked, named...), errs
 }
 
 func (l *Loaders) names(ctx context.Context, name string, sources []customer.Source, self *customer.Customer) ([]*customer.Customer, []error) {
