@@ -74,7 +74,7 @@ func serve(ctx context.Context, environ []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "custgraph: GraphQL IDE at http://%s/\n", ln.Addr())
 	e := cfg.Edge
 	return serveUntil(ctx, ln, gw.Handler(), log, serverTimeouts{readHeader: e.ReadHeaderTimeout, read: e.ReadTimeout,
-		write: e.WriteTimeout, idle: e.IdleTimeout, grace: e.ShutdownGrace})
+		write: e.WriteTimeout, idle: e.IdleTimeout, grace: e.ShutdownGrace, drain: gw.Drain})
 }
 
 // getenvOf reads a variable of environ ("NAME=value" entries; the last of

@@ -75,6 +75,11 @@ type serverTimeouts struct {
 	readHeader, read, write, idle time.Duration
 	// grace bounds how long requests in flight may take at shutdown.
 	grace time.Duration
+	// drain, when set, ends the long-lived streams (subscriptions over
+	// WebSocket and SSE) at shutdown, within grace and before the server
+	// waits for its requests: http.Server.Shutdown neither waits for a
+	// hijacked WebSocket nor ends a stream that never returns by itself.
+	drain func(context.Context) error
 }
 
 // defaultTimeouts are the simulators' (the gateway's come from its
@@ -103,6 +108,12 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *slog.
 	log.Info("shutting down: finishing requests in flight", "grace", to.grace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), to.grace)
 	defer cancel()
+	if to.drain != nil {
+		// New streams are refused from here on (503).
+		if err := to.drain(sctx); err != nil {
+			log.Warn("shutting down: streams still open at the end of the grace", "err", err)
+		}
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

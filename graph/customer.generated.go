@@ -2719,6 +2719,22 @@ func (ec *executionContext) marshalNCustomerEdge2ᚕcustgraphᚋinternalᚋcusto
 	return ret
 }
 
+func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalar.UnmarshalDateTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalDateTime(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNPageInfo2custgraphᚋinternalᚋcustomerᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v customer.PageInfo) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
 }

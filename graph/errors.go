@@ -29,6 +29,9 @@ var presented = map[customer.ErrorCode]presentation{
 	customer.CodeUpstream: {"DOWNSTREAM_SERVICE_ERROR", true},
 	// Expected while a copy is first read; /metrics and sources show it.
 	customer.CodeDirectory: {"DIRECTORY_UNAVAILABLE", false},
+	// The subscription's refusals: the client's to act on.
+	customer.CodeTooManySubscriptions: {"TOO_MANY_SUBSCRIPTIONS", false},
+	customer.CodeSlowSubscriber:       {"SLOW_SUBSCRIBER", false},
 }
 
 // PresentError is the one place where errors become what a client sees.

@@ -42,6 +42,10 @@ type HandlerOptions struct {
 	// MaxBodyBytes bounds a request's body when no gqlhttp.Reader
 	// middleware read it before the handler (0: no bound).
 	MaxBodyBytes int64
+	// Streams, when set, serves subscriptions (and queries and
+	// mutations) over WebSocket and Server-Sent Events, with those
+	// streams' lifetimes and drain; without it a subscription is refused.
+	Streams *gqlhttp.Streams
 }
 
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
@@ -53,6 +57,11 @@ type HandlerOptions struct {
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
+	if o.Streams != nil {
+		// Before the plain transport, which takes every GET and POST.
+		srv.AddTransport(o.Streams.WebSocket())
+		srv.AddTransport(gqlhttp.SSE{Streams: o.Streams})
+	}
 	srv.AddTransport(gqlhttp.Transport{MaxTokens: o.Limits.MaxTokens, Reader: gqlhttp.Reader{MaxBodyBytes: o.MaxBodyBytes}})
 	srv.AddTransport(gqlhttp.Unsupported{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

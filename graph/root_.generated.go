@@ -28,6 +28,7 @@ type ResolverRoot interface {
 	Entity() EntityResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	U8Customer() U8CustomerResolver
 	CustomerFilter() CustomerFilterResolver
 }
@@ -101,6 +102,13 @@ type ComplexityRoot struct {
 		U8          func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
 		YCM         func(childComplexity int) int
+	}
+
+	CustomerChange struct {
+		At       func(childComplexity int) int
+		Customer func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Kind     func(childComplexity int) int
 	}
 
 	CustomerConnection struct {
@@ -177,6 +185,10 @@ type ComplexityRoot struct {
 		Healthy   func(childComplexity int) int
 		LastError func(childComplexity int) int
 		Source    func(childComplexity int) int
+	}
+
+	Subscription struct {
+		CustomerChanged func(childComplexity int, sources []customer.Source) int
 	}
 
 	U8Customer struct {
@@ -579,6 +591,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Customer.YCM(childComplexity), true
 
+	case "CustomerChange.at":
+		if e.ComplexityRoot.CustomerChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.At(childComplexity), true
+	case "CustomerChange.customer":
+		if e.ComplexityRoot.CustomerChange.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.Customer(childComplexity), true
+	case "CustomerChange.id":
+		if e.ComplexityRoot.CustomerChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.ID(childComplexity), true
+	case "CustomerChange.kind":
+		if e.ComplexityRoot.CustomerChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerChange.Kind(childComplexity), true
+
 	case "CustomerConnection.edges":
 		if e.ComplexityRoot.CustomerConnection.Edges == nil {
 			break
@@ -898,6 +935,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SourceStatus.Source(childComplexity), true
+
+	case "Subscription.customerChanged":
+		if e.ComplexityRoot.Subscription.CustomerChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_customerChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CustomerChanged(childComplexity, args["sources"].([]customer.Source)), true
 
 	case "U8Customer.abbrName":
 		if e.ComplexityRoot.U8Customer.AbbrName == nil {
@@ -1244,6 +1293,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1269,7 +1335,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "crm.graphqls" "customer.graphqls" "directory.graphqls" "identity.graphqls" "u8.graphqls" "ycm.graphqls"
+//go:embed "crm.graphqls" "customer.graphqls" "directory.graphqls" "identity.graphqls" "subscription.graphqls" "u8.graphqls" "ycm.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1285,6 +1351,7 @@ var sources = []*ast.Source{
 	{Name: "customer.graphqls", Input: sourceData("customer.graphqls"), BuiltIn: false},
 	{Name: "directory.graphqls", Input: sourceData("directory.graphqls"), BuiltIn: false},
 	{Name: "identity.graphqls", Input: sourceData("identity.graphqls"), BuiltIn: false},
+	{Name: "subscription.graphqls", Input: sourceData("subscription.graphqls"), BuiltIn: false},
 	{Name: "u8.graphqls", Input: sourceData("u8.graphqls"), BuiltIn: false},
 	{Name: "ycm.graphqls", Input: sourceData("ycm.graphqls"), BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -1500,6 +1567,20 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_links(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_CustomerChange_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_CustomerChange_id(ctx, field)
+	case "customer":
+		return ec.fieldContext_CustomerChange_customer(ctx, field)
+	case "at":
+		return ec.fieldContext_CustomerChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerChange", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

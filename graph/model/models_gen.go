@@ -26,6 +26,9 @@ type Mutation struct {
 type Query struct {
 }
 
+type Subscription struct {
+}
+
 type OrderDirection string
 
 const (

@@ -162,12 +162,22 @@ func NewContext(ctx context.Context, principal string) context.Context {
 // Middleware refuses a request without a valid credential with 401 and a
 // GraphQL-shaped error, and otherwise serves it with its principal in the
 // context. It passes everything through when authentication is off.
+//
+// A WebSocket upgrade without credentials passes too, with no principal: a
+// browser cannot set headers on it, so its credentials come in the
+// connection_init message, which the transport checks (see
+// CheckHeaders) before it runs anything. One with credentials in headers
+// is checked here like any request.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	if !a.Enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		principal, err := a.Authenticate(r)
+		if errors.Is(err, ErrMissingCredentials) && r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if err != nil {
 			if a.onFailure != nil {
 				a.onFailure(r, err)
@@ -177,6 +187,25 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), principal)))
 	})
+}
+
+// CheckHeaders authenticates the credentials of h (a WebSocket's
+// connection_init payload, read as headers) for the connection whose
+// context is ctx, and returns ctx with the principal. A connection whose
+// upgrade request carried valid credentials keeps its principal when h
+// holds none. With authentication off it returns ctx as it is.
+func (a *Authenticator) CheckHeaders(ctx context.Context, h http.Header) (context.Context, error) {
+	if !a.Enabled() {
+		return ctx, nil
+	}
+	principal, err := a.Authenticate(&http.Request{Header: h})
+	if err != nil {
+		if errors.Is(err, ErrMissingCredentials) && Principal(ctx) != "" {
+			return ctx, nil
+		}
+		return ctx, err
+	}
+	return NewContext(ctx, principal), nil
 }
 
 // Authenticate checks the credentials of r: Authorization: Bearer (an API

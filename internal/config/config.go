@@ -56,6 +56,8 @@ type Config struct {
 	Limits limits.Options
 	// Directory is the synced copy of every source's customers.
 	Directory Directory
+	// Subscriptions is how change subscriptions are served.
+	Subscriptions Subscriptions
 }
 
 // Directory holds the knobs of the directory: the synced copy that serves
@@ -89,6 +91,34 @@ type Directory struct {
 	// MatchThreshold (CUSTGRAPH_MATCH_THRESHOLD, default 0.9) is the
 	// least confidence of a link that Customer.matches returns.
 	MatchThreshold float64
+}
+
+// Subscriptions are the knobs of Subscription.customerChanged and of the
+// streams that carry it (WebSocket, Server-Sent Events).
+type Subscriptions struct {
+	// PerClient bounds the subscriptions one client (its principal, else
+	// its address) holds open on a replica
+	// (CUSTGRAPH_SUBSCRIPTIONS_PER_CLIENT, default 20).
+	PerClient int
+	// Buffer is how many changes a subscriber may fall behind by before
+	// it is told to resubscribe and closed
+	// (CUSTGRAPH_SUBSCRIPTION_BUFFER, default 256).
+	Buffer int
+	// KeepAlive is how often an idle stream is pinged
+	// (CUSTGRAPH_STREAM_KEEPALIVE, default 15s): a graphql-transport-ws
+	// ping (a client that does not answer within two is dropped), an SSE
+	// comment line.
+	KeepAlive time.Duration
+	// InitTimeout bounds the wait for a WebSocket's connection_init
+	// (CUSTGRAPH_STREAM_INIT_TIMEOUT, default 10s).
+	InitTimeout time.Duration
+	// IdleTimeout closes a WebSocket that has no operation open for this
+	// long (CUSTGRAPH_STREAM_IDLE_TIMEOUT, default 5m).
+	IdleTimeout time.Duration
+	// MaxLifetime closes any stream this long after it opened
+	// (CUSTGRAPH_STREAM_MAX_LIFETIME, default 1h), so that credentials
+	// are checked again when the client reconnects.
+	MaxLifetime time.Duration
 }
 
 // Edge holds the knobs of the client side: authentication, exposure,

@@ -209,6 +209,14 @@ func buildTable() []section {
 			{name: "CUSTGRAPH_SYNC_LEASE", def: "15s", bind: duration(func(c *Config) *time.Duration { return &c.Directory.LeaseTTL }, false)},
 			{name: "CUSTGRAPH_MATCH_THRESHOLD", def: strconv.FormatFloat(customer.DefaultMatchThreshold, 'g', -1, 64), bind: fraction(func(c *Config) *float64 { return &c.Directory.MatchThreshold })},
 		}},
+		section{key: "subscriptions", prefix: envPrefix, settings: []setting{
+			{name: "CUSTGRAPH_SUBSCRIPTIONS_PER_CLIENT", def: "20", bind: count(func(c *Config) *int { return &c.Subscriptions.PerClient }, 1)},
+			{name: "CUSTGRAPH_SUBSCRIPTION_BUFFER", def: "256", bind: count(func(c *Config) *int { return &c.Subscriptions.Buffer }, 1)},
+			{name: "CUSTGRAPH_STREAM_KEEPALIVE", def: "15s", bind: duration(func(c *Config) *time.Duration { return &c.Subscriptions.KeepAlive }, false)},
+			{name: "CUSTGRAPH_STREAM_INIT_TIMEOUT", def: "10s", bind: duration(func(c *Config) *time.Duration { return &c.Subscriptions.InitTimeout }, false)},
+			{name: "CUSTGRAPH_STREAM_IDLE_TIMEOUT", def: "5m", bind: duration(func(c *Config) *time.Duration { return &c.Subscriptions.IdleTimeout }, false)},
+			{name: "CUSTGRAPH_STREAM_MAX_LIFETIME", def: "1h", bind: duration(func(c *Config) *time.Duration { return &c.Subscriptions.MaxLifetime }, false)},
+		}},
 		// Last, as it is the longest and least often read.
 		section{prefix: envPrefix, settings: []setting{
 			{name: "CUSTGRAPH_U8_SELF_DEFINE_LABELS", bind: labels(func(c *Config) *map[int]string { return &c.SelfDefineLabels })},

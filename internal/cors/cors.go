@@ -128,3 +128,41 @@ func parseOrigin(s string) (string, error) {
 	}
 	return u.Scheme + "://" + host, nil
 }
+
+// CodeForbiddenOrigin is the code of a WebSocket refused for its Origin.
+const CodeForbiddenOrigin = "FORBIDDEN_ORIGIN"
+
+// WebSocketOrigins refuses (403) a WebSocket upgrade from a browser page
+// on an origin that is neither this server's own nor one of origins: a
+// browser opens a WebSocket to any site, cross-origin, and CORS does not
+// apply to it, so without this check any page a user visits could open
+// a subscription in the user's name (cross-site WebSocket hijacking). A
+// request without Origin is not a browser's and passes; "*" among
+// origins lets every origin in. Other requests pass untouched.
+func WebSocketOrigins(origins []string, refuse func(w http.ResponseWriter, r *http.Request, status int, code, msg string)) func(http.Handler) http.Handler {
+	allowed, all := normalize(origins)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			origin := r.Header.Get("Origin")
+			if r.Header.Get("Upgrade") == "" || origin == "" || all || sameOrigin(origin, r.Host) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if n, err := parseOrigin(origin); err == nil {
+				if _, ok := allowed[n]; ok {
+					next.ServeHTTP(w, r)
+					return
+				}
+			}
+			refuse(w, r, http.StatusForbidden, CodeForbiddenOrigin,
+				"a WebSocket from this page's origin is not allowed: list the origin in CUSTGRAPH_CORS_ORIGINS")
+		})
+	}
+}
+
+// sameOrigin reports whether origin names the host the request was sent
+// to (the page is this server's own, the IDE's for one).
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
+}

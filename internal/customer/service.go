@@ -35,6 +35,9 @@ type ServiceOptions struct {
 	// lookups and (through the loaders) exact names and keys; nil when
 	// the directory is off.
 	Directory Directory
+	// Changes is the feed of the directory's changes that subscriptions
+	// read; nil when the directory is off.
+	Changes Changes
 	// MatchThreshold is the least confidence of a link that matches
 	// returns (0: DefaultMatchThreshold).
 	MatchThreshold float64

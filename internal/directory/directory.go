@@ -80,6 +80,14 @@ type Options struct {
 	// committed, by this replica or another, in commit order. It is
 	// called from one goroutine at a time, and must not call Decide.
 	OnDecision func(Decision)
+	// OnChange, when set, is called with the records each applied batch
+	// created, changed or deleted, on every replica (a shared store's
+	// batches come through Follow), each source's in commit order (calls
+	// for different sources may come at once); it must not wait. A source's changes are told only once its copy is
+	// complete: its first full pass, which creates every record, is a
+	// load, not a change. A reload of a shared snapshot tells what it
+	// changed in the copy. See changes.go.
+	OnChange func([]*customer.Change)
 }
 
 func (o Options) withDefaults() Options {
@@ -295,6 +303,8 @@ func (d *Directory) install(snap *Snapshot, built func()) {
 	default:
 	}
 	d.mu.Lock()
+	changes := d.reloaded(d.idx, idx, snap)
+	defer d.tell(changes)
 	d.idx = idx
 	d.states = map[customer.Source]*State{}
 	for src, st := range snap.States {
@@ -320,12 +330,14 @@ func (d *Directory) apply(b *Batch) {
 	}
 	d.mu.Lock()
 	idx := d.idx
+	changes := d.changesOf(b, keys)
 	idx.Apply(b.Upserts, keys)
 	d.linkBatch(b)
 	if b.State != nil {
 		d.states[b.Source] = b.State.clone()
 	}
 	d.mu.Unlock()
+	d.tell(changes)
 	if b.State != nil && b.State.Resume == nil {
 		// A pass ended: fold what it brought into the index's base, so
 		// that queries do not scan its records one by one.

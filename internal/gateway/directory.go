@@ -17,7 +17,7 @@ import (
 // clients: shared on Redis when replicas share it, else in a file under
 // the data directory (in memory in demo mode unless a data directory is
 // given). Nil when the directory is off.
-func newDirectory(cfg *config.Config, store *redisstore.Store, v vendors, log *slog.Logger) (*directory.Directory, error) {
+func newDirectory(cfg *config.Config, store *redisstore.Store, v vendors, onChange func([]*customer.Change), log *slog.Logger) (*directory.Directory, error) {
 	c := cfg.Directory
 	if !c.On {
 		return nil, nil
@@ -37,7 +37,8 @@ func newDirectory(cfg *config.Config, store *redisstore.Store, v vendors, log *s
 		// Loading a large copy (decoding, then compacting, every record)
 		// leaves about twice the copy in garbage, which the heap would
 		// otherwise keep from the system until long after.
-		Loaded: debug.FreeOSMemory,
+		Loaded:   debug.FreeOSMemory,
+		OnChange: onChange,
 	}
 	if v.u8 != nil {
 		o.Vendors[customer.U8] = v.u8

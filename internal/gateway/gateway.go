@@ -14,9 +14,11 @@ import (
 	"sync"
 	"time"
 
+	"custgraph/internal/changefeed"
 	"custgraph/internal/config"
 	"custgraph/internal/customer"
 	"custgraph/internal/directory"
+	"custgraph/internal/gqlhttp"
 	"custgraph/internal/redisstore"
 	"custgraph/internal/telemetry"
 )
@@ -40,6 +42,8 @@ type Gateway struct {
 	vendors     vendors
 	store       *redisstore.Store
 	dir         *directory.Directory // nil when off
+	feed        *changefeed.Feed     // the directory's changes for subscribers
+	streams     *gqlhttp.Streams     // open WebSockets and SSE responses
 	stopTracing func(context.Context) error
 
 	stop       context.CancelFunc
@@ -87,13 +91,21 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	}
 	tel.WatchVendors(g.vendors.telemetry(), g.store)
 
-	// The directory: the synced copy of every source.
-	if g.dir, err = newDirectory(cfg, g.store, g.vendors, d.Log); err != nil {
+	// The directory: the synced copy of every source. Each change its
+	// sync sees (on any replica) drops the caches' copies of the record,
+	// then reaches the subscribers of this replica.
+	g.feed = changefeed.New(changefeed.Options{Buffer: cfg.Subscriptions.Buffer, PerClient: cfg.Subscriptions.PerClient})
+	onChange := func(cs []*customer.Change) {
+		g.vendors.forget(cs)
+		g.feed.Publish(cs)
+	}
+	if g.dir, err = newDirectory(cfg, g.store, g.vendors, onChange, d.Log); err != nil {
 		return nil, err
 	}
 	so := customer.ServiceOptions{MatchThreshold: cfg.Directory.MatchThreshold}
 	if g.dir != nil {
 		so.Directory = g.dir
+		so.Changes = g.feed
 		tel.WatchDirectory(g.dir)
 	}
 	g.svc = customer.NewService(g.vendors.sources(), so)
@@ -102,6 +114,7 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	if g.handler, err = g.router(cfg, tel, d.Log); err != nil {
 		return nil, err
 	}
+	tel.WatchChanges(g.feed, g.streams)
 
 	// Background work, stopped by Close before what it uses is closed.
 	bg, stop := context.WithCancel(context.Background())
@@ -126,6 +139,14 @@ func (g *Gateway) Service() *customer.Service { return g.svc }
 
 // Directory is the gateway's synced copy; nil when the directory is off.
 func (g *Gateway) Directory() *directory.Directory { return g.dir }
+
+// Drain ends every subscription (each stream completes) and closes the
+// streams that carry them, within ctx: the first step of a graceful
+// shutdown, before the HTTP server waits for its requests.
+func (g *Gateway) Drain(ctx context.Context) error {
+	g.feed.Close()
+	return g.streams.Drain(ctx)
+}
 
 // Close stops the background work and releases what the gateway holds:
 // the connections to Redis and the trace exporter (flushed within 5 s).

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"custgraph/graph"
@@ -40,12 +42,36 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 		log.LogAttrs(ctx, slog.LevelWarn, "graphql error", slog.String("request_id", middleware.GetReqID(ctx)),
 			slog.String("err", redact.Text(err.Error())))
 	}
+	sub := cfg.Subscriptions
+	g.streams = gqlhttp.NewStreams(gqlhttp.StreamOptions{KeepAlive: sub.KeepAlive, InitTimeout: sub.InitTimeout,
+		IdleTimeout: sub.IdleTimeout, MaxLifetime: sub.MaxLifetime, RequestTimeout: e.RequestTimeout,
+		Reader: gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}, MaxTokens: cfg.Limits.MaxTokens,
+		Authenticate: func(ctx context.Context, h http.Header) (context.Context, error) {
+			ctx, err := authn.CheckHeaders(ctx, h)
+			if err != nil {
+				log.LogAttrs(ctx, slog.LevelInfo, "authentication refused", slog.String("request_id", middleware.GetReqID(ctx)),
+					slog.String("transport", "websocket connection_init"), slog.String("reason", err.Error()))
+			}
+			return ctx, err
+		}})
 	gql := graph.NewHandler(&graph.Resolver{Service: g.svc, Statuses: g.Statuses, SelfDefineLabels: cfg.SelfDefineLabels},
 		graph.HandlerOptions{Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits, MaxBodyBytes: e.MaxBodyBytes,
 			// Persisted queries live a day unused; in Redis when replicas share it.
-			PersistedQueries: redisstore.NewPersistedQueries(g.store, 1000, 24*time.Hour)})
+			PersistedQueries: redisstore.NewPersistedQueries(g.store, 1000, 24*time.Hour), Streams: g.streams})
 	gql.SetDisableSuggestion(!e.FieldSuggestions)
 	gql.Use(tel.GraphQL())
+	// A query or mutation over a stream gets the request timeout its
+	// stream, which lives long, cannot have.
+	gql.Use(gqlhttp.OperationDeadline{Timeout: e.RequestTimeout})
+	// Each event of a subscription is resolved with loaders of its own:
+	// the connection's would cache records for as long as it lives.
+	loaders := loader.Options{Known: known{g.vendors, g.svc, g.dir}}
+	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			ctx = loader.WithLoaders(ctx, loader.New(g.svc, loaders))
+		}
+		return next(ctx)
+	})
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, inbound.AccessLog(log), inbound.Recoverer(log))
@@ -78,16 +104,22 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	// read a large body), the reading of the request (its size bounded),
 	// the whole-request deadline and the loaders. Depth, alias, cost and
 	// token limits act in the handler, after parsing and before execution.
-	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), authn.Middleware, inbound.NotePrincipal,
+	//
+	// A stream (a WebSocket, an SSE response) has its Origin checked
+	// against the same list (browsers open WebSockets cross-site), no
+	// whole-request deadline and no sharing: it lives as long as its
+	// subscription, and Streams bounds it.
+	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), cors.WebSocketOrigins(e.CORSOrigins, gqlhttp.WriteError),
+		authn.Middleware, inbound.NotePrincipal, inbound.NoteClient(e.ClientAddressHeader),
 		inbound.ClientRate(e.ClientRate, e.ClientRateBy == config.ClientRateByAddress, e.ClientAddressHeader),
-		gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}.Middleware, inbound.Deadline(e.RequestTimeout, cfg.Resilience.RetryBudget)}
+		gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}.Middleware, unlessStream(inbound.Deadline(e.RequestTimeout, cfg.Resilience.RetryBudget))}
 	if e.ShareInFlight {
 		// After the client's identity, rate and limits (each request
 		// counts and is checked) and within its deadline (waiting for
 		// another's answer counts).
-		chain = append(chain, inflight.Middleware(sharingKey, tel))
+		chain = append(chain, unlessStream(inflight.Middleware(sharingKey, tel)))
 	}
-	chain = append(chain, loader.Middleware(g.svc, loader.Options{Known: known{g.vendors, g.svc, g.dir}}))
+	chain = append(chain, loader.Middleware(g.svc, loaders), g.streams.Middleware)
 	r.With(chain...).Handle("/graphql", gql)
 	if !tel.Tracing() {
 		// otelhttp with no exporter still wrapped every request and its
@@ -98,6 +130,21 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	// context of a caller (a federated gateway) is continued.
 	return otelhttp.NewHandler(r, "custgraph", otelhttp.WithTracerProvider(tel.TracerProvider()),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })), nil
+}
+
+// unlessStream applies mw to every request but a stream's: a WebSocket
+// upgrade, or a POST that accepts text/event-stream.
+func unlessStream(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		wrapped := mw(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Upgrade") != "" || (r.Method == http.MethodPost && gqlhttp.AcceptsEventStream(r)) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			wrapped.ServeHTTP(w, r)
+		})
+	}
 }
 
 // sharingKey is a GraphQL request's identity for inflight: its client,

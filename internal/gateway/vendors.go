@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -179,4 +180,17 @@ func (k known) Named(src customer.Source, name string) ([]*customer.Customer, bo
 		return g.PeekName(name)
 	}
 	return nil, false
+}
+
+// forget drops what each guard's caches hold about the changed records
+// (here and in Redis), so that by-key reads are as fresh as the sync.
+func (v vendors) forget(cs []*customer.Change) {
+	// Bounded by the Redis timeout; the sync's apply waits for it, which
+	// keeps a subscriber's query after the event from reading the old copy.
+	ctx := context.Background()
+	for _, src := range customer.AllSources {
+		if g := v.guard(src); g != nil {
+			g.Forget(ctx, cs)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -32,6 +33,11 @@ const (
 	// CodeTimeout: the request's deadline passed before the operation
 	// could run (HTTP 504).
 	CodeTimeout = "TIMEOUT"
+	// CodeStreamRequired: a subscription sent as a plain POST, which can
+	// carry one result only: a request error (no data), as the
+	// GraphQL-over-HTTP audit's reference server answers it. Subscribe
+	// over WebSocket or with Accept: text/event-stream.
+	CodeStreamRequired = "STREAM_REQUIRED"
 )
 
 // Transport serves GraphQL over HTTP (GET and POST) as the
@@ -114,6 +120,17 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
 		// A persisted query's hash sent by GET names a mutation.
 		refuseGETOperation(w, r)
+		return
+	}
+	if opCtx.Operation.Operation == ast.Subscription {
+		status := http.StatusOK
+		if mediaType == MediaTypeGraphQLResponse {
+			status = http.StatusBadRequest
+		}
+		err := gqlerror.Errorf("a subscription streams its results: send it over a WebSocket (graphql-transport-ws) or as a POST with Accept: text/event-stream")
+		errcode.Set(err, CodeStreamRequired)
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{err})
+		writeResponse(w, status, requestError{Errors: resp.Errors, Extensions: resp.Extensions})
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)

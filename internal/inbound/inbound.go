@@ -178,3 +178,29 @@ func Deadline(d, retryBudget time.Duration) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// clientKey carries the client's address for Client.
+type clientKey struct{}
+
+// NoteClient keeps the client's address (from addressHeader when set:
+// see clientAddress) in the request's context, for Client.
+func NoteClient(addressHeader string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := context.WithValue(r.Context(), clientKey{}, clientAddress(r, addressHeader))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// Client names who sent the request ctx belongs to, for per-client
+// bounds: its principal ("principal apikey:…") when it authenticated
+// (also over a WebSocket's connection_init), else its address ("address
+// 203.0.113.7", as NoteClient kept it).
+func Client(ctx context.Context) string {
+	if p := auth.Principal(ctx); p != "" {
+		return "principal " + p
+	}
+	addr, _ := ctx.Value(clientKey{}).(string)
+	return "address " + addr
+}

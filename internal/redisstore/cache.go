@@ -94,3 +94,14 @@ func (p *PersistedQueries) Add(ctx context.Context, hash, query string) {
 		return rdb.Set(ctx, prefix+"apq:"+hash, query, p.ttl).Err()
 	})
 }
+
+// Delete drops entries, in one round trip (guard.Forgetter).
+func (c *Cache) Delete(ctx context.Context, keys []string) {
+	_ = c.store.do(ctx, func(ctx context.Context, rdb *redis.Client) error {
+		full := make([]string, len(keys))
+		for i, k := range keys {
+			full[i] = prefix + "cache:" + k
+		}
+		return rdb.Del(ctx, full...).Err()
+	})
+}
