@@ -11,12 +11,18 @@ import (
 )
 
 // MarshalDateTime writes an instant as RFC 3339 with its offset (the
-// upstreams' local times carry +08:00).
+// upstreams' local times carry +08:00), with milliseconds when it has
+// any: the vendors' times are whole seconds and read as before, while
+// custgraph's own (a change's at, a sync's lastSyncedAt) tell a latency.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.Format(time.RFC3339)))
+		_, _ = io.WriteString(w, strconv.Quote(t.Truncate(time.Millisecond).Format(dateTimeLayout)))
 	})
 }
+
+// dateTimeLayout is RFC 3339 with at most three fractional digits, left
+// out when zero.
+const dateTimeLayout = "2006-01-02T15:04:05.999Z07:00"
 
 // UnmarshalDateTime reads RFC 3339 (an offset is required; the seconds'
 // fraction is optional). A bad value is the client's mistake.
