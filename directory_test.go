@@ -18,17 +18,22 @@ import (
 	"custgraph/internal/sim"
 )
 
-// directoryState is each source's directory state as `sources` shows it.
+// directoryState is each source's directory state as /readyz shows it
+// (open, so that it needs no credentials; the same as sources shows).
 func directoryState(t *testing.T, addr string) map[string]string {
 	t.Helper()
-	resp := ask(t, addr, `{ sources { source directory { state records } } }`, nil)
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
 	var d struct {
 		Sources []struct {
 			Source    string
 			Directory *struct{ State string }
 		}
 	}
-	if err := json.Unmarshal(resp.Data, &d); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
@@ -210,6 +215,32 @@ func TestReplicasShareTheDirectory(t *testing.T) {
 	waitFor(t, "the confirmation on the other replica", func() bool { return linksTo(t, a.addr, x, y) })
 	if logs := a.logs.String(); !strings.Contains(logs, `"principal":"anonymous"`) || !strings.Contains(logs, "rejected") {
 		t.Errorf("the decision is not logged with its principal: %s", logs)
+	}
+
+	// A change synced by one replica reaches the subscribers of both,
+	// each exactly once: every replica applies every change from the
+	// shared stream, and tells its own subscribers.
+	subs := []*wsClient{connectWS(t, a.addr, nil), connectWS(t, b.addr, nil)}
+	for _, c := range subs {
+		c.subscribe("u8", changesQuery, map[string]any{"sources": []string{"U8"}})
+	}
+	for _, p := range []*process{a, b} {
+		waitFor(t, "the subscription on "+p.addr, func() bool {
+			return metric(metrics(t, p.addr), `custgraph_subscriptions_open{transport="ws"}`) == 1
+		})
+	}
+	simRecord(t, s, http.MethodPut, "u8", "00000011", `{"code":"00000011","name":"两个副本各一次有限公司"}`)
+	for _, c := range subs {
+		if got := changeOf(t, c.next(eventWait)); got.ID != "u8:00000011" || got.Customer.Name != "两个副本各一次有限公司" {
+			t.Errorf("the change on the subscriber: %+v", got)
+		}
+	}
+	// A later change comes next: the first was not delivered twice.
+	simRecord(t, s, http.MethodPut, "u8", "00000012", `{"code":"00000012","name":"其后的变更有限公司"}`)
+	for _, c := range subs {
+		if got := changeOf(t, c.next(eventWait)); got.ID != "u8:00000012" {
+			t.Errorf("the event after the change: %+v, want u8:00000012 (a change delivered twice?)", got)
+		}
 	}
 
 	before := listCalls(s)

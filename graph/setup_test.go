@@ -28,6 +28,7 @@ type env struct {
 	sim    *sim.Sim
 	simURL string
 	svc    *customer.Service
+	gw     *gateway.Gateway
 	gql    *client.Client
 	http   http.Handler // the whole router: /graphql, /readyz, …
 }
@@ -66,7 +67,7 @@ func newEnv(t *testing.T, extra ...map[string]string) *env {
 	}
 	t.Cleanup(func() { gw.Close() })
 	h := gw.Handler()
-	e := &env{sim: s, simURL: ts.URL, svc: gw.Service(), gql: client.New(h, client.Path("/graphql")), http: h}
+	e := &env{sim: s, simURL: ts.URL, svc: gw.Service(), gw: gw, gql: client.New(h, client.Path("/graphql")), http: h}
 	// The gateway builds the YCM name index in the background as it
 	// starts: let it finish, so that the calls a test counts are its own.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

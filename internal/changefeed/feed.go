@@ -94,13 +94,14 @@ func (f *Feed) Subscribe(ctx context.Context, client, transport string, sources 
 	f.subs[s] = struct{}{}
 	f.clients[client]++
 	f.open[transport]++
-	f.mu.Unlock()
 	// No goroutine per subscriber: the subscription ends with its context.
+	// Registered under the lock, which its call waits for.
 	s.stop = context.AfterFunc(ctx, func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.removeLocked(s, nil)
 	})
+	f.mu.Unlock()
 	return s.ch, nil
 }
 

@@ -137,6 +137,10 @@ func (g *Gateway) Handler() http.Handler { return g.handler }
 // Service is the customer service the gateway serves.
 func (g *Gateway) Service() *customer.Service { return g.svc }
 
+// Changes is the feed of the directory's changes to this replica's
+// subscribers.
+func (g *Gateway) Changes() *changefeed.Feed { return g.feed }
+
 // Directory is the gateway's synced copy; nil when the directory is off.
 func (g *Gateway) Directory() *directory.Directory { return g.dir }
 
