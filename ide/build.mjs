@@ -49,19 +49,6 @@ const extractFonts = {
   },
 };
 
-// @graphiql/toolkit imports graphql-ws (an optional peer) only for
-// subscriptions over websockets, which the IDE does not use.
-const noGraphqlWs = {
-  name: 'no-graphql-ws',
-  setup(build) {
-    build.onResolve({ filter: /^graphql-ws$/ }, () => ({ path: 'graphql-ws', namespace: 'stub' }));
-    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: 'export function createClient() { throw new Error("subscriptions are not supported"); }',
-      loader: 'js',
-    }));
-  },
-};
-
 // Two error messages of the bundled libraries name package hosts (a
 // package manager's docs, CDNs): irrelevant here, and this repository names
 // no such host. The messages stay, without those words.
@@ -106,7 +93,7 @@ const result = await esbuild.build({
   outdir: assets,
   metafile: true,
   logLevel: 'warning',
-  plugins: [extractFonts, noGraphqlWs, scrub],
+  plugins: [extractFonts, scrub],
 });
 
 // The page, referring to the bundle relative to itself.
