@@ -4,8 +4,9 @@
 # Installs the pinned packages of e2e/package-lock.json (npm ci), builds
 # the gateway, starts on free loopback ports:
 #
-#   - custgraph in demo mode (built-in simulators, CRM quota on, IDE on),
-#     for the IDE test:                     CUSTGRAPH_URL (origin, no trailing /)
+#   - custgraph in demo mode (built-in simulators, CRM quota on, IDE on,
+#     a sync pass every second), for the IDE test: CUSTGRAPH_URL (origin,
+#     no trailing /) and CUSTGRAPH_DEMO_SIM_URL (its simulators' origin)
 #   - `custgraph sim` with the CRM quota off: CUSTGRAPH_SIM_URL (origin;
 #     /_sim/stats and /_sim/reset count the vendor calls)
 #   - custgraph on those simulators, CRM pacing off and introspection on,
@@ -165,11 +166,14 @@ CUSTGRAPH_FEDERATION_KEY=e2e-router-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n
 on_sims production CUSTGRAPH_API_KEYS="$CUSTGRAPH_FEDERATION_KEY" CUSTGRAPH_DIRECTORY=off
 CUSTGRAPH_FEDERATION_URL=$served/graphql
 
-start demo env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=on "$tmp/custgraph" serve
+start demo env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=on CUSTGRAPH_SYNC_INTERVAL=1s "$tmp/custgraph" serve
 CUSTGRAPH_URL=$(origin demo '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
 ready "$CUSTGRAPH_URL/healthz"
+# Its in-process simulators, which it logs (JSON) before it listens.
+CUSTGRAPH_DEMO_SIM_URL=$(sed -n 's|^.*"simulators":"\(http://[^"]*\)".*$|\1|p' "$tmp/demo.err" | head -n 1)
+[ -n "$CUSTGRAPH_DEMO_SIM_URL" ] || die "the demo gateway logged no simulators"
 
-export CUSTGRAPH_URL CUSTGRAPH_GRAPHQL_URL CUSTGRAPH_FEDERATION_URL CUSTGRAPH_FEDERATION_KEY CUSTGRAPH_SIM_URL CHROMIUM
+export CUSTGRAPH_URL CUSTGRAPH_DEMO_SIM_URL CUSTGRAPH_GRAPHQL_URL CUSTGRAPH_FEDERATION_URL CUSTGRAPH_FEDERATION_KEY CUSTGRAPH_SIM_URL CHROMIUM
 say "demo gateway $CUSTGRAPH_URL; gateways $CUSTGRAPH_GRAPHQL_URL and (production) $CUSTGRAPH_FEDERATION_URL on the simulators $CUSTGRAPH_SIM_URL"
 
 cd "$here"
