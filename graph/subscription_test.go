@@ -38,7 +38,7 @@ func TestSlowSubscriberIsToldAndClosed(t *testing.T) {
 	}
 	read := func() (m struct {
 		Type, ID string
-		Payload json.RawMessage
+		Payload  json.RawMessage
 	}) {
 		for {
 			_, b, err := conn.Read(ctx)
