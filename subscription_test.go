@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"go.uber.org/goleak"
 
 	"custgraph/internal/quota"
 	"custgraph/internal/sim"
@@ -326,5 +329,66 @@ func TestChangesRefreshTheCaches(t *testing.T) {
 	}
 	if got := remark(); !strings.Contains(got, "乙备注") {
 		t.Errorf("the note after the change's event: %s, want the new one (the cache kept the old)", got)
+	}
+}
+
+// TestThousandSubscribersLeaveNoGoroutine: 1,000 subscribers connect,
+// subscribe and go away (in waves of 200, to stay within the race
+// detector's goroutine limit); every goroutine their streams started on
+// the server (and in these clients) is gone after, while the server
+// serves on.
+func TestThousandSubscribersLeaveNoGoroutine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 WebSockets")
+	}
+	s := startSim(t, sim.Options{Seed: 35, Customers: 20, CRMRate: quota.Rate{Off: true}})
+	// No sync pass after the first: its vendor connections would be new
+	// goroutines.
+	addr, _ := start(t, changesEnv(t, s, map[string]string{"CUSTGRAPH_SUBSCRIPTIONS_PER_CLIENT": "1000",
+		"CUSTGRAPH_SYNC_INTERVAL": "1h", "CUSTGRAPH_SYNC_FULL_INTERVAL": "24h"}), "serve")
+	waitDirectoryReady(t, addr, 30*time.Second)
+	// The test's own requests do not keep connections (and goroutines).
+	plain := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	open := func(transport string) (subs, streams float64) {
+		t.Helper()
+		resp, err := plain.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, resp.Body)
+		page := b.String()
+		return metric(page, `custgraph_subscriptions_open{transport="`+transport+`"}`), metric(page, `custgraph_streams_open{transport="`+transport+`"}`)
+	}
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond) // the server's side of those connections ends
+	before := goleak.IgnoreCurrent()
+
+	const waves, perWave = 5, 200
+	for w := range waves {
+		clients := make([]*wsClient, perWave)
+		for i := range clients {
+			clients[i] = connectWS(t, addr, nil)
+			clients[i].subscribe("s", changesQuery, nil)
+		}
+		waitFor(t, fmt.Sprintf("wave %d's %d subscriptions", w+1, perWave), func() bool {
+			subs, _ := open("ws")
+			return subs == perWave
+		})
+		for _, c := range clients {
+			_ = c.conn.CloseNow()
+		}
+		waitFor(t, fmt.Sprintf("wave %d's streams to close", w+1), func() bool {
+			subs, streams := open("ws")
+			return subs == 0 && streams == 0
+		})
+	}
+	if err := goleak.Find(before); err != nil {
+		t.Errorf("goroutines left behind by 1,000 subscribers: %v", err)
+	}
+	// The server serves on.
+	if resp := ask(t, addr, `{ sources { source } }`, nil); len(resp.Errors) > 0 {
+		t.Errorf("after the subscribers: %+v", resp.Errors)
 	}
 }
