@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,6 +28,9 @@ type wsClient struct {
 	// closed receives the close status once the server closes.
 	closed chan websocket.StatusCode
 	resp   *http.Response
+	// onPing, when set before init, is called at each server ping (from
+	// the reading goroutine, before the pong).
+	onPing func()
 }
 
 // dialWS opens a WebSocket to addr's /graphql with the graphql-transport-ws
@@ -58,6 +60,9 @@ func dialWS(t *testing.T, addr string, header http.Header) (*wsClient, *http.Res
 				continue
 			}
 			if m.Type == "ping" {
+				if c.onPing != nil {
+					c.onPing()
+				}
 				_ = c.send(wsMessage{Type: "pong"})
 				continue
 			}
@@ -196,6 +201,9 @@ type sseStream struct {
 	resp   *http.Response
 	events chan sseEvent
 	cancel context.CancelFunc
+	// comments counts the comment lines (keep-alives) read; read it once
+	// the stream has ended.
+	comments int
 }
 
 type sseEvent struct {
@@ -234,6 +242,8 @@ func postSSE(t *testing.T, addr, query string, vars map[string]any, header http.
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
+			case strings.HasPrefix(line, ":"):
+				s.comments++
 			case line == "":
 				if ev.Event != "" {
 					s.events <- ev
@@ -289,5 +299,3 @@ func (s *sseStream) waitChange(t *testing.T, id string, d time.Duration) change 
 		}
 	}
 }
-
-var errNoEvent = errors.New("no event")

@@ -304,10 +304,22 @@ func TestChangesRefreshTheCaches(t *testing.T) {
 	addr, _ := start(t, changesEnv(t, s, map[string]string{"CUSTGRAPH_CRM_CACHE_TTL": "5m"}), "serve")
 	waitDirectoryReady(t, addr, 30*time.Second)
 	ws := connectWS(t, addr, nil)
-	ws.subscribe("crm", changesQuery, map[string]any{"sources": []string{"CRM"}})
+	// Each event is resolved afresh too (its remark read by key, not
+	// from the first event's loaders).
+	ws.subscribe("crm", `subscription { customerChanged(sources: [CRM]) { kind id customer { id name remark } } }`, nil)
 	waitFor(t, "the subscription", func() bool {
 		return metric(metrics(t, addr), `custgraph_subscriptions_open{transport="ws"}`) == 1
 	})
+	remarkOf := func(m wsMessage) string {
+		t.Helper()
+		var d struct {
+			CustomerChanged struct{ Customer struct{ Remark string } }
+		}
+		if err := json.Unmarshal(payloadOf(t, m).Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d.CustomerChanged.Customer.Remark
+	}
 	remark := func() string {
 		t.Helper()
 		resp := ask(t, addr, `{ customer(id: "crm:992001") { remark } }`, nil)
@@ -317,15 +329,17 @@ func TestChangesRefreshTheCaches(t *testing.T) {
 		return string(resp.Data)
 	}
 	simRecord(t, s, http.MethodPut, "crm", "992001", `{"name":"缓存测试客户","note":"甲备注"}`)
-	ws.waitChange("crm:992001", eventWait)
+	if got := remarkOf(ws.next(eventWait)); got != "甲备注" {
+		t.Errorf("the first event's remark: %q", got)
+	}
 	if got := remark(); !strings.Contains(got, "甲备注") {
 		t.Fatalf("the note before the change: %s", got)
 	}
 	// The list item must change for the sync to see it (its updated_at
 	// is to the minute): a new contact with the new note.
 	simRecord(t, s, http.MethodPut, "crm", "992001", `{"name":"缓存测试客户","note":"乙备注","contacts":[{"id":72,"name":"乙联系人"}]}`)
-	if got := ws.waitChange("crm:992001", eventWait); got.Kind != "UPDATED" {
-		t.Fatalf("the change: %+v", got)
+	if got := remarkOf(ws.next(eventWait)); got != "乙备注" {
+		t.Errorf("the second event's remark: %q, want the new note", got)
 	}
 	if got := remark(); !strings.Contains(got, "乙备注") {
 		t.Errorf("the note after the change's event: %s, want the new one (the cache kept the old)", got)
@@ -390,5 +404,64 @@ func TestThousandSubscribersLeaveNoGoroutine(t *testing.T) {
 	// The server serves on.
 	if resp := ask(t, addr, `{ sources { source } }`, nil); len(resp.Errors) > 0 {
 		t.Errorf("after the subscribers: %+v", resp.Errors)
+	}
+}
+
+// TestStreamsLifetimes: a WebSocket that never sends connection_init, one
+// with no operation open, and any stream past its lifetime are closed;
+// idle streams are pinged (graphql-transport-ws ping, SSE comments).
+func TestStreamsLifetimes(t *testing.T) {
+	s := startSim(t, sim.Options{Seed: 36, Customers: 20, CRMRate: quota.Rate{Off: true}})
+	addr, _ := start(t, changesEnv(t, s, map[string]string{"CUSTGRAPH_STREAM_INIT_TIMEOUT": "300ms",
+		"CUSTGRAPH_STREAM_IDLE_TIMEOUT": "500ms", "CUSTGRAPH_STREAM_MAX_LIFETIME": "2s", "CUSTGRAPH_STREAM_KEEPALIVE": "100ms"}), "serve")
+	waitDirectoryReady(t, addr, 30*time.Second)
+
+	silent, _, err := dialWS(t, addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := silent.closeStatus(eventWait); st == -1 {
+		t.Error("a WebSocket without connection_init was not closed")
+	}
+
+	idle := connectWS(t, addr, nil)
+	if st := idle.closeStatus(eventWait); st != websocket.StatusNormalClosure {
+		t.Errorf("an idle WebSocket closed with %d, want 1000", st)
+	}
+
+	// A subscription keeps its WebSocket past the idle timeout, until its
+	// lifetime; the server pings meanwhile.
+	busy, _, err := dialWS(t, addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pings := 0
+	busy.onPing = func() { pings++ }
+	busy.init(nil)
+	opened := time.Now()
+	busy.subscribe("s", changesQuery, nil)
+	sse := postSSE(t, addr, changesQuery, nil, nil)
+	if st := busy.closeStatus(eventWait); st != websocket.StatusNormalClosure {
+		t.Errorf("at the end of its lifetime the WebSocket closed with %d, want 1000", st)
+	}
+	if lived := time.Since(opened); lived < time.Second {
+		t.Errorf("a WebSocket with a subscription closed after %s, before its lifetime (idle timeout 500ms)", lived)
+	}
+	if pings < 2 {
+		t.Errorf("%d pings over the WebSocket's life, want several", pings)
+	}
+	var last sseEvent
+	for {
+		ev, ok := sse.next(t, eventWait)
+		if !ok {
+			break
+		}
+		last = ev
+	}
+	if last.Event != "complete" {
+		t.Errorf("the SSE stream at the end of its lifetime: last event %+v, want complete", last)
+	}
+	if sse.comments < 2 {
+		t.Errorf("%d keep-alive comments over the SSE stream, want several", sse.comments)
 	}
 }
