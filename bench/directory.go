@@ -939,17 +939,32 @@ func (b *bench) measureDirectory(ctx context.Context, g *dirGateway, res *dirRes
 	return nil
 }
 
-// spliceSection puts section into doc: in place of its earlier version,
-// else before "## Machine", else at the end.
-func spliceSection(doc, section string) string {
-	const head = "## The directory (issue 15)"
-	if i := strings.Index(doc, head); i >= 0 {
-		rest := doc[i+len(head):]
-		end := len(doc)
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			end = i + len(head) + j + 1
+const dirHead = "## The directory (issue 15)"
+
+// spliceSection puts section, headed by head, into doc: in place of its
+// earlier version, else after the section headed by after (when given and
+// there), else before "## Machine", else at the end.
+func spliceSection(doc, head, section string, after ...string) string {
+	// sectionEnd is where the section starting at i ends: at the next
+	// heading of its level, or the end.
+	sectionEnd := func(i int, head string) int {
+		if j := strings.Index(doc[i+len(head):], "\n## "); j >= 0 {
+			return i + len(head) + j + 1
 		}
-		return doc[:i] + section + doc[end:]
+		return len(doc)
+	}
+	if i := strings.Index(doc, head); i >= 0 {
+		return doc[:i] + section + doc[sectionEnd(i, head):]
+	}
+	for _, a := range after {
+		if i := strings.Index(doc, a); i >= 0 {
+			end := sectionEnd(i, a)
+			prefix := doc[:end]
+			if !strings.HasSuffix(prefix, "\n\n") {
+				prefix = strings.TrimRight(prefix, "\n") + "\n\n"
+			}
+			return prefix + section + doc[end:]
+		}
 	}
 	if i := strings.Index(doc, "## Machine"); i >= 0 {
 		return doc[:i] + section + doc[i:]
@@ -967,7 +982,7 @@ func (b *bench) writeDirectoryOnly(res *dirResults) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.WriteFile(out, []byte(spliceSection(string(old), b.directorySection(res))), 0o644)
+	return os.WriteFile(out, []byte(spliceSection(string(old), dirHead, b.directorySection(res))), 0o644)
 }
 
 // dirGoal is one target of the directory part, judged.
@@ -1083,7 +1098,7 @@ func (b *bench) directorySection(r *dirResults) string {
 	p := func(format string, args ...any) { fmt.Fprintf(&w, format+"\n", args...) }
 	dc := b.cfg.dir
 	n3 := 3 * r.customers
-	p("## The directory (issue 15)")
+	p("%s", dirHead)
 	p("")
 	p("The directory (the synced copy of every source, README \"The directory\") measured by the same run,")
 	p("taken %s; the directory part took %s (the first syncs at the CRM's quota run in the background,", time.Now().UTC().Format("2006-01-02 15:04 UTC"), roundDuration(r.took))

@@ -46,15 +46,15 @@ func TestTyped(t *testing.T) {
 func TestSpliceSection(t *testing.T) {
 	sec := "## The directory (issue 15)\n\nnew\n\n"
 	doc := "# Benchmarks\n\n## Peak memory\n\nx\n\n## Machine\n\ny\n"
-	once := spliceSection(doc, sec)
+	once := spliceSection(doc, dirHead, sec)
 	if want := "# Benchmarks\n\n## Peak memory\n\nx\n\n" + sec + "## Machine\n\ny\n"; once != want {
 		t.Fatalf("inserted:\n%s", once)
 	}
-	twice := spliceSection(once, strings.Replace(sec, "new", "newer\n\n### sub", 1))
+	twice := spliceSection(once, dirHead, strings.Replace(sec, "new", "newer\n\n### sub", 1))
 	if strings.Contains(twice, "\nnew\n") || !strings.Contains(twice, "newer\n\n### sub\n\n## Machine\n\ny\n") {
 		t.Fatalf("replaced:\n%s", twice)
 	}
-	if got := spliceSection("", sec); got != sec {
+	if got := spliceSection("", dirHead, sec); got != sec {
 		t.Fatalf("into nothing: %q", got)
 	}
 }
