@@ -32,6 +32,8 @@ type bench struct {
 	goals       goalsFile
 	// dirCommands are the directory part's commands, for its section.
 	dirCommands []string
+	// liveCommands are the live changes part's commands, for its section.
+	liveCommands []string
 }
 
 func run(ctx context.Context, cfg config, args []string) (err error) {
@@ -65,6 +67,7 @@ func run(ctx context.Context, cfg config, args []string) (err error) {
 	}
 	b.note("go build -o $TMP/custgraph .")
 	b.dnote("go build -o $TMP/custgraph .")
+	b.lnote("go build -o $TMP/custgraph .")
 
 	if cfg.dir.mode == "only" {
 		dres, err := b.runDirectory(ctx)
@@ -73,6 +76,15 @@ func run(ctx context.Context, cfg config, args []string) (err error) {
 		}
 		fmt.Printf("done in %s; writing the directory's section of %s\n", time.Since(b.started).Round(time.Second), cfg.out)
 		return b.writeDirectoryOnly(dres)
+	}
+
+	if cfg.live.mode == "only" {
+		lres, err := b.runLive(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("done in %s; writing the live changes section of %s\n", time.Since(b.started).Round(time.Second), cfg.out)
+		return b.writeLiveOnly(lres)
 	}
 
 	gws, meshReason, err := b.startGateways(ctx)
@@ -95,8 +107,19 @@ func run(ctx context.Context, cfg config, args []string) (err error) {
 			return err
 		}
 	}
+	var lres *liveResults
+	if cfg.live.mode != "off" {
+		for _, g := range gws { // stopped already when the directory ran
+			if g.proc != nil {
+				g.proc.stop(5 * time.Second)
+			}
+		}
+		if lres, err = b.runLive(ctx); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("done in %s; writing %s and %s\n", time.Since(b.started).Round(time.Second), cfg.out, cfg.chart)
-	return b.writeReport(res, mem, meshReason, dres)
+	return b.writeReport(res, mem, meshReason, dres, lres)
 }
 
 // plan is the scenarios that -only keeps.

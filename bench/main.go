@@ -36,6 +36,7 @@ type config struct {
 	goals       string
 	keep        bool
 	dir         dirConfig
+	live        liveConfig
 }
 
 func parseFlags(args []string) (config, error) {
@@ -61,6 +62,11 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.dir.duration, "directory-duration", 3*time.Second, "measured time of each directory query kind (a quarter of it more to warm up)")
 	fs.IntVar(&c.dir.workers, "directory-workers", 4, "closed-loop workers of the directory's query kinds")
 	fs.IntVar(&c.dir.today, "directory-today-queries", 3, "queries of today's (live) 100-row page with matches, one after another")
+	fs.StringVar(&c.live.mode, "live", "on", "the live changes part (issue 17): on (with the rest), off (left out) or only (it alone; its section replaces the one in -out)")
+	fs.IntVar(&c.live.subscribers, "live-subscribers", 1000, "WebSocket subscribers of customerChanged, on one replica and then split over two on Redis")
+	fs.IntVar(&c.live.changes, "live-changes", 20, "changes made at the simulator per run, one sync pass apart")
+	fs.DurationVar(&c.live.interval, "live-sync-interval", time.Second, "the gateways' CUSTGRAPH_SYNC_INTERVAL in the live changes part")
+	fs.IntVar(&c.live.customers, "live-customers", 1000, "records per source of the live changes part's simulator")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: cd bench && go run . [flags]\n\n"+
 			"Measures custgraph, GraphQL Mesh (bench/mesh, when it can serve) and the bare upstream on the\n"+
@@ -83,6 +89,19 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.dir.mode != "on" && c.dir.mode != "off" && c.dir.mode != "only" {
 		return c, errors.New("-directory must be on, off or only")
+	}
+	if c.live.mode != "on" && c.live.mode != "off" && c.live.mode != "only" {
+		return c, errors.New("-live must be on, off or only")
+	}
+	if c.live.mode == "only" && c.dir.mode == "only" {
+		return c, errors.New("-live only and -directory only exclude each other")
+	}
+	if c.live.subscribers < 1 || c.live.changes < 1 || c.live.interval <= 0 || c.live.customers < 1 {
+		return c, errors.New("-live-subscribers, -live-changes, -live-sync-interval and -live-customers must be positive")
+	}
+	// Each change renames a record of its own: a third of them per source.
+	if per := (c.live.changes + 2) / 3; 2*per > c.live.customers {
+		return c, fmt.Errorf("-live-customers: %d records per source are too few for 2 runs of %d changes", c.live.customers, c.live.changes)
 	}
 	var err error
 	if c.dir.syncSizes, err = parseSizes(*sizes); err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // writeReport writes the markdown report and the chart.
-func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason string, dres *dirResults) error {
+func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason string, dres *dirResults, lres *liveResults) error {
 	plan := b.plan()
 	chart := b.path(b.cfg.chart)
 	if err := writeChart(chart, plan, res); err != nil {
@@ -139,6 +139,9 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	if dres != nil {
 		w.WriteString(b.directorySection(dres))
 	}
+	if lres != nil {
+		w.WriteString(b.liveSection(lres))
+	}
 	if notes, err := os.ReadFile(filepath.Join(b.root, "bench", "before-after.md")); err == nil {
 		p("%s", strings.TrimSpace(string(notes)))
 		p("")
@@ -167,7 +170,7 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	}
 	p("```")
 	p("")
-	p("`cd bench && go run . -h` lists the knobs (duration, warm-up, rounds, concurrency, latency, `-only`, `-mesh off`, `-directory on|off|only`).")
+	p("`cd bench && go run . -h` lists the knobs (duration, warm-up, rounds, concurrency, latency, `-only`, `-mesh off`, `-directory on|off|only`, `-live on|off|only`).")
 	p("")
 	p("## Queries")
 	p("")
