@@ -160,14 +160,14 @@ func (b *bench) liveSection(r *liveResults) string {
 			kibPer((rep.heap1-rep.heap0)/1024, rep.subs))
 		p("")
 		events := one.stats.got + one.stats.duplicates
-		p("CPU of the gateway (`utime + stime` of `/proc/<pid>/stat`, 10 ms ticks): %s over the %s of the", secsMS(one.cpuRounds), secs(one.roundsTook))
-		p("changes (from the first PUT to %s after the last event), and %s over the same time right after, with", 2*lc.interval+time.Second, secsMS(one.cpuIdle))
+		p("CPU of the gateway (`utime + stime` of `/proc/<pid>/stat`, 10 ms ticks): %s over the %s of the", cpuSecs(one.cpuRounds), secs(one.roundsTook))
+		p("changes (from the first PUT to %s after the last event), and %s over the same time right after, with", 2*lc.interval+time.Second, cpuSecs(one.cpuIdle))
 		p("the subscribers still open and nothing changed: the sync passes (YCM read in full every %s) and", lc.interval)
 		p("the keep-alive pings cost that whether or not anything changes, so it is subtracted.")
 		if events > 0 {
 			per := ms(one.cpuRounds-one.cpuIdle) / float64(events) * 1000
 			p("")
-			p("**CPU per 1,000 events delivered: %.0f ms** ((%s − %s) ÷ %s events received × 1,000; the", per, secsMS(one.cpuRounds), secsMS(one.cpuIdle), thousands(events))
+			p("**CPU per 1,000 events delivered: %.0f ms** ((%s − %s) ÷ %s events received × 1,000; the", per, cpuSecs(one.cpuRounds), cpuSecs(one.cpuIdle), thousands(events))
 			p("gateway's `custgraph_subscription_events_delivered_total` grew by %s meanwhile).", thousandsF(rep.delivered))
 		}
 		if rep.dropped > 0 || rep.slow > 0 {
@@ -178,7 +178,7 @@ func (b *bench) liveSection(r *liveResults) string {
 	if red := r.redis; red != nil && red.reason == "" {
 		p("")
 		p("On Redis, the replicas' counters of events delivered grew by %s; CPU over the changes (no idle baseline", deliveredOf(red))
-		p("taken): %s for both replicas together. RSS with the subscribers open: %s.", secsMS(red.cpuRounds), rssOf(red))
+		p("taken): %s for both replicas together. RSS with the subscribers open: %s.", cpuSecs(red.cpuRounds), rssOf(red))
 	}
 	for _, run := range []*liveRun{r.one, r.redis} {
 		if run == nil || run.reason != "" {
@@ -214,6 +214,8 @@ func (b *bench) liveSection(r *liveResults) string {
 	p("")
 	return w.String()
 }
+
+func cpuSecs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 func orDash(s string) string {
 	if s == "" {
