@@ -16,6 +16,13 @@
 #     (CUSTGRAPH_DEMO=off: introspection off) behind an API key, CRM pacing
 #     off, for Apollo Federation: CUSTGRAPH_FEDERATION_URL (its /graphql)
 #     and CUSTGRAPH_FEDERATION_KEY (the key, made afresh for each run)
+#   - for the subscriptions: a `custgraph sim` of their own,
+#     CUSTGRAPH_SUBS_SIM_URL (the tests change records there, and the
+#     gateway syncs it every second: the federation tests' counters of the
+#     shared one stay theirs), and custgraph on it as production starts it,
+#     behind an API key, one browser origin allowed, the directory synced
+#     every CUSTGRAPH_SUBS_SYNC_INTERVAL: CUSTGRAPH_SUBS_URL (its /graphql),
+#     CUSTGRAPH_SUBS_KEY, CUSTGRAPH_SUBS_ORIGIN
 #
 # then runs every e2e/*.test.mjs (or the files given: sh e2e/run.sh
 # clients.test.mjs) with Node's test runner, one file at a time
@@ -165,6 +172,21 @@ CUSTGRAPH_FEDERATION_KEY=e2e-router-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n
 # (graph's directory tests cover that).
 on_sims production CUSTGRAPH_API_KEYS="$CUSTGRAPH_FEDERATION_KEY" CUSTGRAPH_DIRECTORY=off
 CUSTGRAPH_FEDERATION_URL=$served/graphql
+
+# Subscriptions (issue 17): their own simulator and gateway (see above).
+# The base URLs given after on_sims's own override them (env: the last wins).
+start subsim "$tmp/custgraph" sim -addr 127.0.0.1:0 -crm-rate-limit 0
+CUSTGRAPH_SUBS_SIM_URL=$(origin subsim '^U8: *\(http://[^/]*\)/u8$')
+ready "$CUSTGRAPH_SUBS_SIM_URL/_sim/stats"
+CUSTGRAPH_SUBS_KEY=e2e-subs-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+CUSTGRAPH_SUBS_ORIGIN=http://app.e2e.invalid
+CUSTGRAPH_SUBS_SYNC_INTERVAL=1s
+on_sims subs CUSTGRAPH_U8_BASE_URL="$CUSTGRAPH_SUBS_SIM_URL/u8" CUSTGRAPH_YCM_BASE_URL="$CUSTGRAPH_SUBS_SIM_URL/ycm" \
+	CUSTGRAPH_CRM_BASE_URL="$CUSTGRAPH_SUBS_SIM_URL/crm" CUSTGRAPH_SYNC_INTERVAL="$CUSTGRAPH_SUBS_SYNC_INTERVAL" \
+	CUSTGRAPH_API_KEYS="$CUSTGRAPH_SUBS_KEY" CUSTGRAPH_CORS_ORIGINS="$CUSTGRAPH_SUBS_ORIGIN"
+CUSTGRAPH_SUBS_URL=$served/graphql
+export CUSTGRAPH_SUBS_SIM_URL CUSTGRAPH_SUBS_KEY CUSTGRAPH_SUBS_ORIGIN CUSTGRAPH_SUBS_SYNC_INTERVAL CUSTGRAPH_SUBS_URL
+say "subscriptions: gateway $CUSTGRAPH_SUBS_URL (synced every $CUSTGRAPH_SUBS_SYNC_INTERVAL) on the simulators $CUSTGRAPH_SUBS_SIM_URL"
 
 start demo env CUSTGRAPH_ADDR=127.0.0.1:0 CUSTGRAPH_DEMO=on CUSTGRAPH_SYNC_INTERVAL=1s "$tmp/custgraph" serve
 CUSTGRAPH_URL=$(origin demo '^custgraph: GraphQL IDE at \(http://[^/]*\)/$')
