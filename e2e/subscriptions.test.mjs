@@ -377,7 +377,7 @@ test('sources: a subscriber to [CRM] does not receive a U8 change', { skip }, as
   }
 });
 
-test('refused: a wrong or missing API key closes the socket with 4403 (graphql-ws)', { skip }, async () => {
+test('refused: a wrong or missing API key closes the socket with 4403 (graphql-ws); graphql-sse with a wrong key is HTTP 401', { skip }, async () => {
   for (const [what, params] of [['a wrong key', { Authorization: 'Bearer not-the-key' }], ['no key', {}]]) {
     const closed = [];
     const client = wsClient(params, { on: { closed: (e) => closed.push(e) } });
@@ -392,6 +392,21 @@ test('refused: a wrong or missing API key closes the socket with 4403 (graphql-w
     assert.equal(closed.at(-1)?.code, 4403);
     await client.dispose();
   }
+
+  // graphql-sse sends the key as a header: a wrong one is HTTP 401.
+  const sse = createSseClient({ url, headers: { Authorization: 'Bearer not-the-key' }, singleConnection: false, retryAttempts: 0 });
+  try {
+    const got = new Received('graphql-sse with a wrong key');
+    await new Promise((resolve) => {
+      const s = got.sink;
+      sse.subscribe({ query: CHANGE }, { next: s.next, error: (e) => { s.error(e); resolve(); }, complete: () => { s.complete(); resolve(); } });
+    });
+    console.log(`graphql-sse with a wrong key: ${describe(got.error?.message ?? got.error)}`);
+    assert.equal(got.events.length, 0);
+    assert.equal(got.error?.response?.status, 401, describe(got.error));
+  } finally {
+    sse.dispose();
+  }
 });
 
 test('refused: a foreign Origin on the WebSocket upgrade is HTTP 403; the allowed one and the same origin are upgraded', { skip }, async () => {
@@ -399,9 +414,16 @@ test('refused: a foreign Origin on the WebSocket upgrade is HTTP 403; the allowe
   const upgrade = (origin) => new Promise((resolve, reject) => {
     const ws = new WebSocket(wsURL, 'graphql-transport-ws', { origin });
     ws.on('unexpected-response', (req, res) => {
-      resolve({ status: res.statusCode });
-      res.resume();
-      req.destroy();
+      let body = '';
+      const { socket } = res;
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => {
+        let code;
+        try { code = JSON.parse(body).errors?.[0]?.extensions?.code; } catch {}
+        resolve({ status: res.statusCode, code });
+        socket.destroy(); // else it stays open (and Node with it) until the server's idle timeout
+      });
     });
     ws.on('open', () => {
       const protocol = ws.protocol;
@@ -411,8 +433,8 @@ test('refused: a foreign Origin on the WebSocket upgrade is HTTP 403; the allowe
     ws.on('error', (err) => reject(err));
   });
   const foreign = await upgrade('http://evil.e2e.invalid');
-  console.log(`Origin http://evil.e2e.invalid -> HTTP ${foreign.status}`);
-  assert.equal(foreign.status, 403);
+  console.log(`Origin http://evil.e2e.invalid -> HTTP ${foreign.status} ${foreign.code}`);
+  assert.deepEqual(foreign, { status: 403, code: 'FORBIDDEN_ORIGIN' });
   assert.deepEqual(await upgrade(allowedOrigin), { status: 101, protocol: 'graphql-transport-ws' });
   assert.deepEqual(await upgrade(new URL(url).origin), { status: 101, protocol: 'graphql-transport-ws' });
 });
