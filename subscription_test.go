@@ -17,9 +17,11 @@ import (
 )
 
 // changesEnv is a gateway on s with the directory on and a short sync.
+// Full passes are as rare as by default: a deletion is found as the
+// vendor's count falls.
 func changesEnv(t *testing.T, s *simServer, extra map[string]string) map[string]string {
 	env := map[string]string{"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_DATA_DIR": t.TempDir(),
-		"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_INTERVAL": "200ms", "CUSTGRAPH_SYNC_FULL_INTERVAL": "1s",
+		"CUSTGRAPH_CRM_RATE_LIMIT": "off", "CUSTGRAPH_SYNC_INTERVAL": "200ms", "CUSTGRAPH_SYNC_FULL_INTERVAL": "24h",
 		"CUSTGRAPH_SYNC_YCM_PACE": "0"}
 	for k, v := range extra {
 		env[k] = v
@@ -76,6 +78,11 @@ func TestSubscriptionsDeliverChanges(t *testing.T) {
 		if got.Kind != "DELETED" || got.Customer != nil {
 			t.Errorf("the CRM deletion: %+v, want DELETED with customer null", got)
 		}
+	}
+
+	simRecord(t, s, http.MethodDelete, "u8", "00000006", "")
+	if got := all.waitChange("u8:00000006", eventWait); got.Kind != "DELETED" || got.Customer != nil {
+		t.Errorf("the U8 deletion: %+v, want DELETED with customer null", got)
 	}
 
 	// Queries over both transports: one result, then complete.

@@ -342,6 +342,9 @@ type Page struct {
 	PageSize int
 	// Total is the vendor's total for the (pushed-down) query.
 	Total int
+	// Estimated: the vendor gave no total, and Total only says whether
+	// more pages may follow.
+	Estimated bool
 }
 
 // HasMore reports whether pages follow this one.

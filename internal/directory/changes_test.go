@@ -81,3 +81,42 @@ func TestOnChangeTellsEachChangeOnce(t *testing.T) {
 		})
 	}
 }
+
+// A deletion at U8 or the CRM, whose lists tell no deletions, is found
+// within a few passes rather than at the daily full pass: the vendor's
+// count falls below the copy's, so the next pass is a full one.
+func TestFewerRecordsBringTheFullPassForward(t *testing.T) {
+	for _, src := range []customer.Source{customer.U8, customer.CRM} {
+		t.Run(string(src), func(t *testing.T) {
+			v := newVendor(src, 12)
+			log := &changeLog{}
+			d := directory.New(directory.Options{
+				Vendors:      map[customer.Source]directory.Vendor{src: v},
+				Interval:     10 * time.Millisecond,
+				FullInterval: time.Hour,
+				PageSizes:    map[customer.Source]int{src: 5},
+				OnChange:     log.add,
+			})
+			run(t, d)
+			eventually(t, "READY", ready(d, src))
+			full := d.Passes(src, "full", "ok")
+			eventually(t, "a pass over the changes", func() bool { return d.Passes(src, "changes", "ok") > 0 })
+			if got := d.Passes(src, "full", "ok"); got != full {
+				t.Fatalf("%d full passes with nothing deleted, want none", got-full)
+			}
+			v.remove("00007")
+			eventually(t, "the deletion", func() bool { return len(log.seen()) > 0 })
+			if got := fmt.Sprint(log.seen()); got != "[DELETED "+src.Prefix()+":00007]" {
+				t.Errorf("told %s", got)
+			}
+			// One full pass found it; the passes after it are over the
+			// changes again.
+			eventually(t, "the full pass counted", func() bool { return d.Passes(src, "full", "ok") > full })
+			changes := d.Passes(src, "changes", "ok")
+			eventually(t, "a pass over the changes after it", func() bool { return d.Passes(src, "changes", "ok") > changes })
+			if got := d.Passes(src, "full", "ok"); got != full+1 {
+				t.Errorf("%d full passes, want one more", got-full)
+			}
+		})
+	}
+}

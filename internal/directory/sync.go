@@ -296,6 +296,7 @@ func (s *syncer) changes(ctx context.Context, st *State) error {
 	started := s.now()
 	marker := st.Marker
 	var ups []*Entry
+	total := -1 // the vendor's count of every record, when known
 	for page := 1; ; page++ {
 		q := customer.ListQuery{Page: page, PageSize: s.size}
 		switch {
@@ -314,6 +315,10 @@ func (s *syncer) changes(ctx context.Context, st *State) error {
 		cs := p.Customers
 		older := false
 		if s.src == customer.CRM {
+			// Newest first, unfiltered: the total is every record's.
+			if page == 1 && !p.Estimated {
+				total = p.Total
+			}
 			cs, older = s.since(cs, st.Marker)
 		}
 		ups = append(ups, s.changed(cs)...)
@@ -332,7 +337,42 @@ func (s *syncer) changes(ctx context.Context, st *State) error {
 	}
 	next := st.clone()
 	next.FreshAt, next.SyncedAt, next.Marker = started, s.now(), marker
+	if s.fewer(ctx, total, ups) {
+		// Only a full pass finds what was deleted (no vendor lists its
+		// deletions): the next pass is one, rather than a day later.
+		next.FullAt = time.Time{}
+		s.d.o.Log.Info("directory: the vendor counts fewer records than the copy holds; the next pass reads it in full to find what was deleted", "source", s.src)
+	}
 	return s.commit(ctx, &Batch{Source: s.src, Upserts: ups, State: next})
+}
+
+// fewer reports whether the vendor holds fewer records than the copy will
+// once ups are in it: records were deleted. total is the vendor's count
+// of every record (-1: unknown; U8's is asked for here, one call of one
+// row). A record created and another deleted between two passes leave the
+// count as it was: those deletions wait for the periodic full pass.
+func (s *syncer) fewer(ctx context.Context, total int, ups []*Entry) bool {
+	if s.src == customer.U8 {
+		if err := s.call(ctx); err != nil {
+			return false
+		}
+		p, err := s.vendor.List(ctx, customer.ListQuery{Page: 1, PageSize: 1})
+		if err != nil || p.Estimated {
+			return false
+		}
+		total = p.Total
+	}
+	if total < 0 {
+		return false
+	}
+	idx := s.d.index()
+	held := idx.Len(s.src)
+	for _, e := range ups {
+		if _, ok := idx.Get(Key{Source: s.src, ID: e.C.SourceID}); !ok {
+			held++
+		}
+	}
+	return total < held
 }
 
 // since keeps the CRM records changed at or after marker less the

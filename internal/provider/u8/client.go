@@ -195,6 +195,7 @@ func (c *Client) List(ctx context.Context, q customer.ListQuery) (*customer.Page
 		if len(out.Customers) >= out.PageSize {
 			out.Total++
 		}
+		out.Estimated = true
 	}
 	return out, nil
 }
