@@ -266,7 +266,13 @@ func TestReplicasServeThroughARedisOutage(t *testing.T) {
 // metrics returns the gateway's /metrics text.
 func metrics(t *testing.T, addr string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
+	return metricsWith(t, http.DefaultClient, addr)
+}
+
+// metricsWith is metrics read with client.
+func metricsWith(t *testing.T, client *http.Client, addr string) string {
+	t.Helper()
+	resp, err := client.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -272,6 +272,20 @@ func (s *sseStream) next(t *testing.T, d time.Duration) (sseEvent, bool) {
 	return sseEvent{}, false
 }
 
+// last reads the stream to its end (each event within d) and returns its
+// last event.
+func (s *sseStream) last(t *testing.T, d time.Duration) sseEvent {
+	t.Helper()
+	var last sseEvent
+	for {
+		ev, ok := s.next(t, d)
+		if !ok {
+			return last
+		}
+		last = ev
+	}
+}
+
 // waitChange reads events until one for id arrives.
 func (s *sseStream) waitChange(t *testing.T, id string, d time.Duration) change {
 	t.Helper()

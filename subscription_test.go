@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -289,15 +288,7 @@ func TestSubscriptionsCompleteAtShutdown(t *testing.T) {
 	if st := ws.closeStatus(eventWait); st != websocket.StatusNormalClosure {
 		t.Errorf("the WebSocket closed with %d, want 1000", st)
 	}
-	var last sseEvent
-	for {
-		ev, ok := sse.next(t, eventWait)
-		if !ok {
-			break
-		}
-		last = ev
-	}
-	if last.Event != "complete" {
+	if last := sse.last(t, eventWait); last.Event != "complete" {
 		t.Errorf("the SSE stream's last event: %+v, want complete", last)
 	}
 }
@@ -372,14 +363,7 @@ func TestThousandSubscribersLeaveNoGoroutine(t *testing.T) {
 	plain := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	open := func(transport string) (subs, streams float64) {
 		t.Helper()
-		resp, err := plain.Get("http://" + addr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b strings.Builder
-		_, _ = io.Copy(&b, resp.Body)
-		page := b.String()
+		page := metricsWith(t, plain, addr)
 		return metric(page, `custgraph_subscriptions_open{transport="`+transport+`"}`), metric(page, `custgraph_streams_open{transport="`+transport+`"}`)
 	}
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
@@ -457,15 +441,7 @@ func TestStreamsLifetimes(t *testing.T) {
 	if pings < 2 {
 		t.Errorf("%d pings over the WebSocket's life, want several", pings)
 	}
-	var last sseEvent
-	for {
-		ev, ok := sse.next(t, eventWait)
-		if !ok {
-			break
-		}
-		last = ev
-	}
-	if last.Event != "complete" {
+	if last := sse.last(t, eventWait); last.Event != "complete" {
 		t.Errorf("the SSE stream at the end of its lifetime: last event %+v, want complete", last)
 	}
 	if sse.comments < 2 {

@@ -51,32 +51,6 @@ func (l *told) String() string {
 	return fmt.Sprint(out)
 }
 
-// heldFollow is a shared store whose Follow, once armed, holds the first
-// batch of records until gate is closed, so that the stream can be
-// trimmed past this replica meanwhile.
-type heldFollow struct {
-	*Directory
-	armed      atomic.Bool
-	held, gate chan struct{}
-	once       sync.Once
-	reloads    atomic.Int32
-}
-
-func (p *heldFollow) Follow(ctx context.Context, from *directory.Snapshot, apply func(*directory.Batch), reload func(*directory.Snapshot)) error {
-	return p.Directory.Follow(ctx, from, func(b *directory.Batch) {
-		if p.armed.Load() && len(b.Upserts) > 0 {
-			p.once.Do(func() {
-				close(p.held)
-				<-p.gate
-			})
-		}
-		apply(b)
-	}, func(s *directory.Snapshot) {
-		p.reloads.Add(1)
-		reload(s)
-	})
-}
-
 // TestChangesSurviveAGap: every replica tells each change once, the
 // syncer's and a follower's alike; a follower that fell behind a trimmed
 // change stream tells what its reload changed in its copy, and nothing
@@ -93,7 +67,10 @@ func TestChangesSurviveAGap(t *testing.T) {
 	})
 	storeB := NewDirectory(replica(t, srv, nil))
 	storeB.block = 100 * time.Millisecond
-	held := &heldFollow{Directory: storeB, held: make(chan struct{}), gate: make(chan struct{})}
+	// Once armed, b holds the first batch of records it follows.
+	var armed atomic.Bool
+	held := &pausedFollow{Directory: storeB, paused: make(chan struct{}), gate: make(chan struct{}),
+		hold: func(b *directory.Batch) bool { return armed.Load() && len(b.Upserts) > 0 }}
 	// b syncs nothing itself: it follows a's commits.
 	b := directory.New(directory.Options{Store: held, OnChange: followerLog.add})
 	runDirectory(t, a)
@@ -108,9 +85,9 @@ func TestChangesSurviveAGap(t *testing.T) {
 	}
 	waitFor(t, "the follower's copy", func() bool { return records(b) == 20 })
 
-	held.armed.Store(true)
+	armed.Store(true)
 	v.put("105", "第一次改名")
-	<-held.held // b holds that batch, not yet applied
+	<-held.paused // b holds that batch, not yet applied
 	v.put("106", "第二次改名")
 	v.put("999", "新客户")
 	v.drop("110")

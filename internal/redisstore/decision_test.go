@@ -88,11 +88,13 @@ func TestDecisionsShared(t *testing.T) {
 	}
 }
 
-// pausedFollow is a shared store whose Follow stops at the first batch of
-// decisions until gate is closed, so that the stream can be trimmed past
-// it meanwhile, as if the replica had fallen far behind.
+// pausedFollow is a shared store whose Follow stops at the first batch
+// hold picks (by default the first of decisions) until gate is closed, so
+// that the stream can be trimmed past it meanwhile, as if the replica had
+// fallen far behind.
 type pausedFollow struct {
 	*Directory
+	hold         func(*directory.Batch) bool
 	paused, gate chan struct{}
 	once         sync.Once
 	reloads      atomic.Int32
@@ -100,7 +102,7 @@ type pausedFollow struct {
 
 func (p *pausedFollow) Follow(ctx context.Context, from *directory.Snapshot, apply func(*directory.Batch), reload func(*directory.Snapshot)) error {
 	return p.Directory.Follow(ctx, from, func(b *directory.Batch) {
-		if len(b.Decisions) > 0 {
+		if (p.hold == nil && len(b.Decisions) > 0) || (p.hold != nil && p.hold(b)) {
 			p.once.Do(func() {
 				close(p.paused)
 				<-p.gate
