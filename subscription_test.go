@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/goleak"
 
 	"custgraph/internal/quota"
@@ -446,5 +447,38 @@ func TestStreamsLifetimes(t *testing.T) {
 	}
 	if sse.comments < 2 {
 		t.Errorf("%d keep-alive comments over the SSE stream, want several", sse.comments)
+	}
+}
+
+// TestStreamsEndWhenTheTokenExpires: a stream authenticated by a JWT ends
+// when the token stops being accepted (its exp and the 30 s leeway), not
+// at the stream's lifetime (1 h): a token that is about to expire gives
+// a stream of about a second, over WebSocket (connection_init) and SSE.
+func TestStreamsEndWhenTheTokenExpires(t *testing.T) {
+	s := startSim(t, sim.Options{Seed: 37, Customers: 20, CRMRate: quota.Rate{Off: true}})
+	const secret = "stream-test-secret-0123456789abcdef"
+	addr, _ := start(t, changesEnv(t, s, map[string]string{"CUSTGRAPH_JWT_HS256_SECRET": secret}), "serve")
+	waitDirectoryReady(t, addr, 30*time.Second)
+	// Expired 29 s ago: accepted for one second more.
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice",
+		"exp": time.Now().Add(-29 * time.Second).Unix()}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := time.Now()
+	ws := connectWS(t, addr, map[string]any{"Authorization": "Bearer " + tok})
+	ws.subscribe("s", changesQuery, nil)
+	sse := postSSE(t, addr, changesQuery, nil, http.Header{"Authorization": {"Bearer " + tok}})
+	if sse.events == nil {
+		t.Fatalf("SSE with the token: %d", sse.resp.StatusCode)
+	}
+	if st := ws.closeStatus(eventWait); st != websocket.StatusNormalClosure {
+		t.Errorf("the WebSocket closed with %d, want 1000", st)
+	}
+	if last := sse.last(t, eventWait); last.Event != "complete" {
+		t.Errorf("the SSE stream's last event: %+v, want complete", last)
+	}
+	if lived := time.Since(opened); lived > 15*time.Second {
+		t.Errorf("the streams lived %s past their token", lived)
 	}
 }

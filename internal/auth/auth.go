@@ -159,6 +159,26 @@ func NewContext(ctx context.Context, principal string) context.Context {
 	return context.WithValue(ctx, principalKey{}, principal)
 }
 
+type expiryKey struct{}
+
+// Expiry is when the credentials of ctx's request stop being valid (a
+// JWT's exp); zero when they do not expire (an API key) or none were
+// checked. A stream (a WebSocket, an SSE response) ends by then.
+func Expiry(ctx context.Context) time.Time {
+	t, _ := ctx.Value(expiryKey{}).(time.Time)
+	return t
+}
+
+// withCredentials returns ctx with the principal, and its expiry when it
+// has one.
+func withCredentials(ctx context.Context, principal string, expires time.Time) context.Context {
+	ctx = NewContext(ctx, principal)
+	if !expires.IsZero() {
+		ctx = context.WithValue(ctx, expiryKey{}, expires)
+	}
+	return ctx
+}
+
 // Middleware refuses a request without a valid credential with 401 and a
 // GraphQL-shaped error, and otherwise serves it with its principal in the
 // context. It passes everything through when authentication is off.
@@ -173,7 +193,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		principal, err := a.Authenticate(r)
+		principal, expires, err := a.authenticate(r)
 		if errors.Is(err, ErrMissingCredentials) && r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r)
 			return
@@ -185,7 +205,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.refuse(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), principal)))
+		next.ServeHTTP(w, r.WithContext(withCredentials(r.Context(), principal, expires)))
 	})
 }
 
@@ -198,14 +218,14 @@ func (a *Authenticator) CheckHeaders(ctx context.Context, h http.Header) (contex
 	if !a.Enabled() {
 		return ctx, nil
 	}
-	principal, err := a.Authenticate(&http.Request{Header: h})
+	principal, expires, err := a.authenticate(&http.Request{Header: h})
 	if err != nil {
 		if errors.Is(err, ErrMissingCredentials) && Principal(ctx) != "" {
 			return ctx, nil
 		}
 		return ctx, err
 	}
-	return NewContext(ctx, principal), nil
+	return withCredentials(ctx, principal, expires), nil
 }
 
 // Authenticate checks the credentials of r: Authorization: Bearer (an API
@@ -214,10 +234,17 @@ func (a *Authenticator) CheckHeaders(ctx context.Context, h http.Header) (contex
 // text is for logs (it never holds the credential). Exported for transports
 // that authenticate outside Middleware.
 func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
+	p, _, err := a.authenticate(r)
+	return p, err
+}
+
+// authenticate is Authenticate, with when the credentials expire (a
+// JWT's exp; zero for an API key).
+func (a *Authenticator) authenticate(r *http.Request) (string, time.Time, error) {
 	authz := strings.TrimSpace(r.Header.Get("Authorization"))
 	xKey := strings.TrimSpace(r.Header.Get("X-API-Key"))
 	if authz == "" && xKey == "" {
-		return "", ErrMissingCredentials
+		return "", time.Time{}, ErrMissingCredentials
 	}
 	bearer, isBearer := bearerToken(authz)
 
@@ -232,25 +259,25 @@ func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
 			id = a.matchKey(xKey, id)
 		}
 		if id >= 0 {
-			return a.keyIDs[id], nil
+			return a.keyIDs[id], time.Time{}, nil
 		}
 	}
 	if a.jwt != nil && isBearer && looksLikeJWT(bearer) {
-		sub, err := a.jwt.verify(bearer)
+		sub, exp, err := a.jwt.verify(bearer)
 		if err != nil {
-			return "", fmt.Errorf("%w: token: %w", ErrInvalidCredentials, err)
+			return "", time.Time{}, fmt.Errorf("%w: token: %w", ErrInvalidCredentials, err)
 		}
-		return sub, nil
+		return sub, exp, nil
 	}
 	switch {
 	case authz != "" && !isBearer:
-		return "", fmt.Errorf("%w: Authorization is not a Bearer credential", ErrInvalidCredentials)
+		return "", time.Time{}, fmt.Errorf("%w: Authorization is not a Bearer credential", ErrInvalidCredentials)
 	case len(a.keys) == 0 && !isBearer:
-		return "", fmt.Errorf("%w: X-API-Key sent but no API key is configured", ErrInvalidCredentials)
+		return "", time.Time{}, fmt.Errorf("%w: X-API-Key sent but no API key is configured", ErrInvalidCredentials)
 	case len(a.keys) == 0:
-		return "", fmt.Errorf("%w: bearer credential is not a JWT", ErrInvalidCredentials)
+		return "", time.Time{}, fmt.Errorf("%w: bearer credential is not a JWT", ErrInvalidCredentials)
 	}
-	return "", fmt.Errorf("%w: API key not recognised", ErrInvalidCredentials)
+	return "", time.Time{}, fmt.Errorf("%w: API key not recognised", ErrInvalidCredentials)
 }
 
 // matchKey returns the index of the configured key equal to presented, or

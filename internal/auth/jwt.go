@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
@@ -36,10 +37,11 @@ type jwtVerifier struct {
 	byKID  map[string]jwt.VerificationKey   // kid → *rsa.PublicKey or *ecdsa.PublicKey
 	byAlg  map[string][]jwt.VerificationKey // RS256/ES256 → every key for it, for tokens without kid
 	algOf  map[string]string                // kid → the one algorithm its key serves
+	leeway time.Duration
 }
 
 func newJWTVerifier(o JWTOptions) (*jwtVerifier, error) {
-	v := &jwtVerifier{}
+	v := &jwtVerifier{leeway: o.Leeway}
 	var errs []error
 	var methods []string
 	if o.Leeway < 0 {
@@ -82,13 +84,18 @@ func newJWTVerifier(o JWTOptions) (*jwtVerifier, error) {
 	return v, nil
 }
 
-// verify returns the principal of a valid token.
-func (v *jwtVerifier) verify(token string) (string, error) {
+// verify returns the principal of a valid token, and when it stops being
+// accepted (its exp and the leeway allowed for the issuer's clock).
+func (v *jwtVerifier) verify(token string) (string, time.Time, error) {
 	var claims jwt.RegisteredClaims
 	if _, err := v.parser.ParseWithClaims(token, &claims, v.key); err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	return jwtPrincipal(claims.Subject), nil
+	var exp time.Time
+	if claims.ExpiresAt != nil { // required by the parser
+		exp = claims.ExpiresAt.Add(v.leeway)
+	}
+	return jwtPrincipal(claims.Subject), exp, nil
 }
 
 // key gives the parser the verification key for the token's algorithm

@@ -45,7 +45,7 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	sub := cfg.Subscriptions
 	g.streams = gqlhttp.NewStreams(gqlhttp.StreamOptions{KeepAlive: sub.KeepAlive, InitTimeout: sub.InitTimeout,
 		IdleTimeout: sub.IdleTimeout, MaxLifetime: sub.MaxLifetime, RequestTimeout: e.RequestTimeout,
-		Reader: gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}, MaxTokens: cfg.Limits.MaxTokens,
+		Reader: gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}, MaxTokens: cfg.Limits.MaxTokens, Expiry: auth.Expiry,
 		Authenticate: func(ctx context.Context, h http.Header) (context.Context, error) {
 			ctx, err := authn.CheckHeaders(ctx, h)
 			if err != nil {

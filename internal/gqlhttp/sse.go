@@ -80,6 +80,7 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		return
 	}
 	defer ss.end(s)
+	ctx = ss.expiring(ctx, s)
 
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {

@@ -37,6 +37,10 @@ type StreamOptions struct {
 	// payload carries, read as request headers (Authorization,
 	// X-API-Key), and returns ctx with the principal. Nil: anyone.
 	Authenticate func(ctx context.Context, h http.Header) (context.Context, error)
+	// Expiry, when set, says when the credentials of a stream's context
+	// expire (a JWT's exp; zero: never): the stream ends then, as if its
+	// lifetime had passed, and the client reconnects with new ones.
+	Expiry func(ctx context.Context) time.Time
 	// Reader reads an SSE request's body when no Reader.Middleware did.
 	Reader Reader
 	// MaxTokens bounds the parse that tells a subscription from a query.
@@ -63,6 +67,7 @@ func NewStreams(o StreamOptions) *Streams {
 type stream struct {
 	transport string
 	cancel    context.CancelFunc
+	expire    context.CancelFunc // of the bound by the credentials' expiry
 
 	mu     sync.Mutex
 	ops    map[string]struct{} // WebSocket operations open, by id
@@ -131,11 +136,31 @@ func (ss *Streams) begin(ctx context.Context, transport string) (context.Context
 	return context.WithValue(ctx, streamKey{}, s), s, true
 }
 
+// expiring bounds the stream of ctx by its credentials' expiry, once
+// they are known (at connection_init for a WebSocket).
+func (ss *Streams) expiring(ctx context.Context, s *stream) context.Context {
+	if ss.o.Expiry == nil {
+		return ctx
+	}
+	exp := ss.o.Expiry(ctx)
+	if exp.IsZero() {
+		return ctx
+	}
+	ctx, cancel := context.WithDeadline(ctx, exp)
+	s.mu.Lock()
+	s.expire = cancel
+	s.mu.Unlock()
+	return ctx
+}
+
 func (ss *Streams) end(s *stream) {
 	s.cancel()
 	s.mu.Lock()
 	if s.idle != nil {
 		s.idle.Stop()
+	}
+	if s.expire != nil {
+		s.expire()
 	}
 	s.mu.Unlock()
 	ss.mu.Lock()

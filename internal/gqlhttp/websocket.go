@@ -54,6 +54,7 @@ func (ss *Streams) init(ctx context.Context, payload transport.InitPayload) (con
 		ctx = actx
 	}
 	if s := streamOf(ctx); s != nil {
+		ctx = ss.expiring(ctx, s)
 		s.startIdle(ss.o.IdleTimeout)
 	}
 	return ctx, nil, nil
