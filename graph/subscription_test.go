@@ -20,41 +20,9 @@ import (
 // stays usable.
 func TestSlowSubscriberIsToldAndClosed(t *testing.T) {
 	e := newEnv(t, map[string]string{"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_SUBSCRIPTION_BUFFER": "8"})
-	srv := httptest.NewServer(e.http)
-	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	conn.SetReadLimit(1 << 24)
-	send := func(v string) {
-		if err := conn.Write(ctx, websocket.MessageText, []byte(v)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() (m struct {
-		Type, ID string
-		Payload  json.RawMessage
-	}) {
-		for {
-			_, b, err := conn.Read(ctx)
-			if err != nil {
-				t.Fatalf("read: %v", err)
-			}
-			if json.Unmarshal(b, &m) != nil || m.Type != "ping" {
-				return m
-			}
-			send(`{"type":"pong"}`)
-		}
-	}
-	send(`{"type":"connection_init"}`)
-	if m := read(); m.Type != "connection_ack" {
-		t.Fatalf("init: %+v", m)
-	}
+	send, read := e.websocket(ctx, t)
 	send(`{"type":"subscribe","id":"s","payload":{"query":"subscription { customerChanged { kind id customer { name } } }"}}`)
 	feed := e.gw.Changes()
 	for feed.Stats().Open["ws"] != 1 {
@@ -110,5 +78,80 @@ func TestSlowSubscriberIsToldAndClosed(t *testing.T) {
 	send(`{"type":"subscribe","id":"q","payload":{"query":"{ sources { source } }"}}`)
 	if m := read(); m.Type != "next" || m.ID != "q" {
 		t.Errorf("a query after the slow close: %+v", m)
+	}
+}
+
+// wsMessage is a graphql-transport-ws message.
+type wsMessage struct {
+	Type, ID string
+	Payload  json.RawMessage
+}
+
+// websocket opens a graphql-transport-ws connection to the gateway,
+// initialized, until ctx ends: send writes a message, read returns the
+// next one (answering pings).
+func (e *env) websocket(ctx context.Context, t *testing.T) (send func(string), read func() wsMessage) {
+	t.Helper()
+	srv := httptest.NewServer(e.http)
+	t.Cleanup(srv.Close)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	conn.SetReadLimit(1 << 24)
+	send = func(v string) {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read = func() (m wsMessage) {
+		for {
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if json.Unmarshal(b, &m) != nil || m.Type != "ping" {
+				return m
+			}
+			send(`{"type":"pong"}`)
+		}
+	}
+	send(`{"type":"connection_init"}`)
+	if m := read(); m.Type != "connection_ack" {
+		t.Fatalf("init: %+v", m)
+	}
+	return send, read
+}
+
+// Changes come from the directory: with it off, a subscription is refused
+// with DIRECTORY_UNAVAILABLE; a source the gateway does not read is
+// BAD_USER_INPUT.
+func TestSubscriptionNeedsTheDirectory(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, c := range []struct {
+		name     string
+		settings map[string]string
+		want     string
+	}{
+		{"directory off", map[string]string{"CUSTGRAPH_DIRECTORY": "off"}, "DIRECTORY_UNAVAILABLE"},
+		{"a source not read", map[string]string{"CUSTGRAPH_DIRECTORY": "on", "CUSTGRAPH_CRM_BASE_URL": ""}, "BAD_USER_INPUT"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			send, read := newEnv(t, c.settings).websocket(ctx, t)
+			send(`{"type":"subscribe","id":"s","payload":{"query":"subscription { customerChanged(sources: [CRM]) { id } }"}}`)
+			m := read()
+			var r struct {
+				Errors []struct{ Extensions map[string]any }
+			}
+			if m.Type != "next" || json.Unmarshal(m.Payload, &r) != nil || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != c.want {
+				t.Fatalf("got %s %s, want an error %s", m.Type, m.Payload, c.want)
+			}
+			if m := read(); m.Type != "complete" {
+				t.Errorf("after the error: %s, want complete", m.Type)
+			}
+		})
 	}
 }
