@@ -302,7 +302,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		for _, s := range sec.settings {
 			v := strings.TrimSpace(getenv(s.name)) // blank is unset
 			set[s.name] = v != ""
-			if s.demoDef { // once the demo mode is known
+			if s.demoDef || s.demo != "" { // once the demo mode is known
 				demoDependent = append(demoDependent, s)
 				continue
 			}
@@ -314,7 +314,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		def = "on"
 	}
 	for _, s := range demoDependent {
-		errs = append(errs, s.apply(c, def, strings.TrimSpace(getenv(s.name)))...)
+		d := def
+		switch {
+		case !s.demoDef && c.DemoMode():
+			d = s.demo
+		case !s.demoDef:
+			d = s.def
+		}
+		errs = append(errs, s.apply(c, d, strings.TrimSpace(getenv(s.name)))...)
 	}
 	each(func(_ section, s setting) {
 		if s.requiredWith != "" && set[s.requiredWith] && !set[s.name] {

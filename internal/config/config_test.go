@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -102,4 +103,40 @@ func TestParseLabels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The sync interval is 5 s in demo mode (local simulators, changes seen
+// in the IDE within seconds) and 30 s otherwise; a value set is kept in
+// both.
+func TestSyncIntervalFollowsDemoMode(t *testing.T) {
+	prod := map[string]string{"CUSTGRAPH_U8_BASE_URL": "http://u8.example:8080/u8", "CUSTGRAPH_U8_FROM_ACCOUNT": "a",
+		"CUSTGRAPH_U8_TO_ACCOUNT": "a", "CUSTGRAPH_U8_APP_KEY": "k", "CUSTGRAPH_U8_APP_SECRET": "s"}
+	for _, c := range []struct {
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, 5 * time.Second},
+		{map[string]string{"CUSTGRAPH_SYNC_INTERVAL": "1m"}, time.Minute},
+		{prod, 30 * time.Second},
+		{merged(prod, map[string]string{"CUSTGRAPH_SYNC_INTERVAL": "2s"}), 2 * time.Second},
+	} {
+		cfg, err := Load(envOf(c.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Directory.Interval != c.want {
+			t.Errorf("demo %v, CUSTGRAPH_SYNC_INTERVAL %q: %s, want %s", cfg.DemoMode(), c.env["CUSTGRAPH_SYNC_INTERVAL"], cfg.Directory.Interval, c.want)
+		}
+	}
+}
+
+func merged(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }

@@ -31,6 +31,9 @@ type setting struct {
 	// (def is unused): such settings are loaded after all others, once
 	// the demo mode is known.
 	demoDef bool
+	// demo, when set, is the default in demo mode (def stays the default
+	// otherwise): loaded after the others, like demoDef.
+	demo string
 	// secret settings show as "***" when set and "" when unset, and their
 	// values never appear in an error.
 	secret bool
@@ -202,7 +205,9 @@ func buildTable() []section {
 		section{key: "directory", prefix: envPrefix, settings: []setting{
 			{name: "CUSTGRAPH_DIRECTORY", def: "on", bind: onOff(func(c *Config) *bool { return &c.Directory.On })},
 			{name: "CUSTGRAPH_DATA_DIR", bind: text(func(c *Config) *string { return &c.Directory.DataDir })},
-			{name: "CUSTGRAPH_SYNC_INTERVAL", def: "30s", bind: duration(func(c *Config) *time.Duration { return &c.Directory.Interval }, false)},
+			// Demo mode's simulators are local: a change at them shows
+			// in the IDE's LiveChanges tab within seconds.
+			{name: "CUSTGRAPH_SYNC_INTERVAL", def: "30s", demo: "5s", bind: duration(func(c *Config) *time.Duration { return &c.Directory.Interval }, false)},
 			{name: "CUSTGRAPH_SYNC_FULL_INTERVAL", def: "24h", bind: duration(func(c *Config) *time.Duration { return &c.Directory.FullInterval }, false)},
 			{name: "CUSTGRAPH_DIRECTORY_MAX_AGE", def: "10m", bind: duration(func(c *Config) *time.Duration { return &c.Directory.MaxAge }, false)},
 			{name: "CUSTGRAPH_SYNC_YCM_PACE", def: "100ms", bind: duration(func(c *Config) *time.Duration { return &c.Directory.YCMPace }, true)},
