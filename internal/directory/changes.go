@@ -6,16 +6,16 @@ import (
 	"custgraph/internal/customer"
 )
 
-// changesOf lists what b does to the copy, for OnChange: each upsert as
-// CREATED or UPDATED (the sync writes only records whose content changed),
-// each deletion of a record the copy holds as DELETED. Nothing while the
-// source's copy is incomplete: its first full pass is a load. d.mu is
+// changesOf lists what b does to the copy, for OnChange: each upsert of
+// a record the copy lacks as CREATED, of one whose content differs as
+// UPDATED, each deletion of a record the copy holds as DELETED; what
+// leaves the copy as it is tells nothing. A follower on Redis may apply a
+// batch again that its snapshot already held (rebuilt from the records
+// as they are now), and tells nothing twice so. Nothing until the source's
+// copy has once been complete: its first full pass is a load. d.mu is
 // held, before b is applied.
 func (d *Directory) changesOf(b *Batch, deletes []Key) []*customer.Change {
-	if d.o.OnChange == nil || len(b.Upserts)+len(deletes) == 0 {
-		return nil
-	}
-	if st := d.states[b.Source]; st == nil || !st.Complete {
+	if d.o.OnChange == nil || len(b.Upserts)+len(deletes) == 0 || !d.loadedOnce[b.Source] {
 		return nil
 	}
 	at := d.o.Now()
@@ -30,6 +30,9 @@ func (d *Directory) changesOf(b *Batch, deletes []Key) []*customer.Change {
 			c.At = *e.C.SyncedAt
 		}
 		if old, ok := d.idx.Get(Key{Source: b.Source, ID: e.C.SourceID}); ok {
+			if old.Marker == e.Marker {
+				continue // the same content: no change
+			}
 			c.Kind, c.Previous = customer.ChangeUpdated, old.C
 		}
 		out = append(out, c)
@@ -59,7 +62,7 @@ func (d *Directory) reloaded(old, now *Index, snap *Snapshot) []*customer.Change
 	at := d.o.Now()
 	var out []*customer.Change
 	for _, src := range customer.AllSources {
-		if st := d.states[src]; st == nil || !st.Complete {
+		if !d.loadedOnce[src] {
 			continue
 		}
 		seen := map[string]bool{}
@@ -88,6 +91,17 @@ func syncedAt(e *Entry, def time.Time) time.Time {
 		return *e.C.SyncedAt
 	}
 	return def
+}
+
+// noteComplete remembers the sources whose copy is complete: from then on
+// their changes are told, even while a later full pass is under way or a
+// follower replays older batches. d.mu is held.
+func (d *Directory) noteComplete() {
+	for src, st := range d.states {
+		if st.Complete {
+			d.loadedOnce[src] = true
+		}
+	}
 }
 
 // tell hands changes to OnChange.

@@ -142,6 +142,9 @@ type Directory struct {
 
 	mu     sync.RWMutex
 	states map[customer.Source]*State
+	// loadedOnce holds the sources whose copy has been complete: their
+	// changes are told (changes.go).
+	loadedOnce map[customer.Source]bool
 	// decisions are people's link decisions, the last on each pair;
 	// decided indexes their pairs by record (both ends), for DecisionsOf.
 	decisions map[pair]Decision
@@ -191,8 +194,9 @@ func (c *Counters) pass(kind, outcome string) {
 func New(o Options) *Directory {
 	o = o.withDefaults()
 	d := &Directory{o: o, idx: NewIndex(), ids: identity.New(), rewarm: make(chan struct{}, 1), states: map[customer.Source]*State{}, loaded: make(chan struct{}),
-		counters:  map[customer.Source]*Counters{},
-		decisions: map[pair]Decision{}, decided: map[Key][]pair{}, waiters: map[pair][]*decisionWaiter{}}
+		loadedOnce: map[customer.Source]bool{},
+		counters:   map[customer.Source]*Counters{},
+		decisions:  map[pair]Decision{}, decided: map[Key][]pair{}, waiters: map[pair][]*decisionWaiter{}}
 	d.shared, _ = o.Store.(Shared)
 	for src := range o.Vendors {
 		d.counters[src] = &Counters{}
@@ -310,6 +314,7 @@ func (d *Directory) install(snap *Snapshot, built func()) {
 	for src, st := range snap.States {
 		d.states[src] = st.clone()
 	}
+	d.noteComplete()
 	d.decisions, d.decided = map[pair]Decision{}, map[Key][]pair{}
 	decs, woken := d.setDecisions(snap.Decisions)
 	d.mu.Unlock()
@@ -335,6 +340,7 @@ func (d *Directory) apply(b *Batch) {
 	d.linkBatch(b)
 	if b.State != nil {
 		d.states[b.Source] = b.State.clone()
+		d.noteComplete()
 	}
 	d.mu.Unlock()
 	d.tell(changes)

@@ -110,7 +110,9 @@ func TestChangesSurviveAGap(t *testing.T) {
 	}
 	// A later change arrives after all of them: nothing was told twice.
 	v.put("108", "其后")
-	waitFor(t, "the later change on the follower", func() bool { return followerLog.count("UPDATED crm:108") > 0 })
+	for _, l := range []*told{syncerLog, followerLog} { // the syncer too follows the stream
+		waitFor(t, "the later change", func() bool { return l.count("UPDATED crm:108") > 0 })
+	}
 	for _, l := range []*told{syncerLog, followerLog} {
 		for _, what := range append(want, "UPDATED crm:108") {
 			if n := l.count(what); n != 1 {
