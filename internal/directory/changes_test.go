@@ -1,6 +1,7 @@
 package directory_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -118,5 +119,67 @@ func TestFewerRecordsBringTheFullPassForward(t *testing.T) {
 				t.Errorf("%d full passes, want one more", got-full)
 			}
 		})
+	}
+}
+
+// replaying is a shared store whose snapshot is newer than the change log
+// it follows: Follow applies again a batch of the first full pass (the
+// snapshot already holds its record, with that content), then a real
+// change, as a follower on Redis may.
+type replaying struct {
+	snap              *directory.Snapshot
+	replay, change    *directory.Batch
+	replayed, proceed chan struct{}
+}
+
+func (r *replaying) Load(context.Context) (*directory.Snapshot, error) { return r.snap, nil }
+func (r *replaying) Commit(context.Context, *directory.Batch) error    { return nil }
+func (r *replaying) Close() error                                      { return nil }
+func (r *replaying) Acquire(context.Context, customer.Source, time.Duration) (bool, error) {
+	return false, nil // another replica syncs
+}
+func (r *replaying) Release(context.Context, customer.Source) error { return nil }
+func (r *replaying) Follow(ctx context.Context, _ *directory.Snapshot, apply func(*directory.Batch), _ func(*directory.Snapshot)) error {
+	apply(r.replay)
+	close(r.replayed)
+	select {
+	case <-r.proceed:
+		apply(r.change)
+	case <-ctx.Done():
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// A batch applied again tells nothing and does not take the copy back to
+// SYNCING; the change after it is told.
+func TestReplayedBatchesChangeNothing(t *testing.T) {
+	now := time.Now()
+	entry := func(id, name, marker string) *directory.Entry {
+		return &directory.Entry{C: &customer.Customer{Source: customer.CRM, SourceID: id, Name: name, SyncedAt: &now}, Marker: marker}
+	}
+	complete := &directory.State{Complete: true, FreshAt: now, SyncedAt: now, FullAt: now}
+	firstPass := &directory.State{Resume: &directory.Resume{Page: 2, PageSize: 1, Started: now.Add(-time.Hour)}}
+	store := &replaying{
+		snap: &directory.Snapshot{
+			Entries: map[customer.Source][]*directory.Entry{customer.CRM: {entry("1", "甲公司", "m1"), entry("2", "乙公司", "m2")}},
+			States:  map[customer.Source]*directory.State{customer.CRM: complete},
+		},
+		replay:   &directory.Batch{Source: customer.CRM, Upserts: []*directory.Entry{entry("1", "甲公司", "m1")}, State: firstPass},
+		change:   &directory.Batch{Source: customer.CRM, Upserts: []*directory.Entry{entry("2", "乙公司改名", "m2b")}, State: complete},
+		replayed: make(chan struct{}), proceed: make(chan struct{}),
+	}
+	log := &changeLog{}
+	d := directory.New(directory.Options{Vendors: map[customer.Source]directory.Vendor{customer.CRM: newVendor(customer.CRM, 0)},
+		Store: store, OnChange: log.add, MaxAge: time.Hour})
+	run(t, d)
+	<-store.replayed
+	if st := d.Status(customer.CRM).State; st != customer.DirectoryReady {
+		t.Errorf("after the replay the copy is %s, want READY", st)
+	}
+	close(store.proceed)
+	eventually(t, "the change after the replay", func() bool { return len(log.seen()) > 0 })
+	if got := fmt.Sprint(log.seen()); got != "[UPDATED crm:2]" {
+		t.Errorf("told %s, want only the real change", got)
 	}
 }

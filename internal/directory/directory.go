@@ -338,7 +338,7 @@ func (d *Directory) apply(b *Batch) {
 	changes := d.changesOf(b, keys)
 	idx.Apply(b.Upserts, keys)
 	d.linkBatch(b)
-	if b.State != nil {
+	if b.State != nil && !b.State.olderThan(d.states[b.Source]) {
 		d.states[b.Source] = b.State.clone()
 		d.noteComplete()
 	}

@@ -120,6 +120,16 @@ type Resume struct {
 	Marker string `json:"marker,omitempty"`
 }
 
+// olderThan reports whether s is older than cur, the state the copy
+// holds. A follower on a shared store may apply again batches its
+// snapshot already held (the snapshot can be newer than the change log's
+// position it follows from); their states must not take the copy back to
+// an unfinished first pass (SYNCING) or to an older freshness. A syncer
+// never commits such a state: a pass starts from the state before it.
+func (s *State) olderThan(cur *State) bool {
+	return cur != nil && ((cur.Complete && !s.Complete) || s.FreshAt.Before(cur.FreshAt))
+}
+
 func (s *State) clone() *State {
 	if s == nil {
 		return &State{}
