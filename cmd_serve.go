@@ -50,7 +50,7 @@ func serve(ctx context.Context, environ []string, stdout, stderr io.Writer) erro
 	log.Info("configuration", "config", cfg.String())
 
 	// The gateway and its background work, stopped before serve returns.
-	gw, err := gateway.New(cfg, gateway.Deps{Log: log, Version: version, Getenv: getenv})
+	gw, err := gateway.New(cfg, gateway.Deps{Log: log, Version: version, Getenv: getenv, AccessLog: stderr})
 	if err != nil {
 		return err
 	}

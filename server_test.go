@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"custgraph/internal/quota"
+	"custgraph/internal/sim"
 )
 
 // reported reads the address a command reports on stdout (serve: "GraphQL
@@ -258,5 +261,35 @@ func TestUnknownVariableIsReported(t *testing.T) {
 	_, logs := start(t, map[string]string{"CUSTGRAPH_U8_BASEURL": "https://u8.example.com"}, "serve")
 	if want := "CUSTGRAPH_U8_BASEURL is not a custgraph setting; did you mean CUSTGRAPH_U8_BASE_URL?"; !strings.Contains(logs.String(), want) {
 		t.Errorf("the log does not say %q:\n%s", want, logs)
+	}
+}
+
+// TestAccessLogKnob: every request has its line by default; sampled, one
+// in N does, and every refusal.
+func TestAccessLogKnob(t *testing.T) {
+	s := startSim(t, sim.Options{Seed: 38, Customers: 10, CRMRate: quota.Rate{Off: true}})
+	for _, c := range []struct {
+		setting   string
+		ok, fails int // requests answered 200, then 400
+		want      int // lines
+	}{
+		{"", 3, 1, 5}, // and start's GET /healthz
+		{"1/1000", 3, 1, 1},
+		{"off", 3, 1, 0},
+	} {
+		addr, logs := start(t, gatewayEnv(s, map[string]string{"CUSTGRAPH_ACCESS_LOG": c.setting}), "serve")
+		for range c.ok {
+			ask(t, addr, `{ sources { source } }`, nil)
+		}
+		for range c.fails {
+			resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader("not json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		if got := strings.Count(logs.String(), `"msg":"request","request_id"`); got != c.want {
+			t.Errorf("CUSTGRAPH_ACCESS_LOG=%q: %d lines, want %d:\n%s", c.setting, got, c.want, logs)
+		}
 	}
 }

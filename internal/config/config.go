@@ -166,6 +166,10 @@ type Edge struct {
 	// to the client's address (CUSTGRAPH_CLIENT_ADDRESS_HEADER, e.g.
 	// X-Forwarded-For or X-Real-IP); empty: the connection's address.
 	ClientAddressHeader string
+	// AccessLog is how many requests get an access log line
+	// (CUSTGRAPH_ACCESS_LOG): 1 every one ("on", the default), N one in N
+	// plus every answer of 400 or more ("1/N"), 0 none ("off").
+	AccessLog int
 	// FederationSDL serves _service, the SDL a federation router
 	// composes from (CUSTGRAPH_FEDERATION_SDL, default on, with
 	// introspection off too); off for deployments that publish the

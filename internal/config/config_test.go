@@ -140,3 +140,17 @@ func merged(a, b map[string]string) map[string]string {
 	}
 	return out
 }
+
+func TestAccessLogSetting(t *testing.T) {
+	for v, want := range map[string]int{"": 1, "on": 1, "OFF": 0, "1/100": 100, "1/1": 1} {
+		c, err := Load(envOf(map[string]string{"CUSTGRAPH_ACCESS_LOG": v}))
+		if err != nil || c.Edge.AccessLog != want {
+			t.Errorf("%q: %d %v, want %d", v, c.Edge.AccessLog, err, want)
+		}
+	}
+	for _, v := range []string{"1/0", "2/3", "sometimes", "1/-4"} {
+		if _, err := Load(envOf(map[string]string{"CUSTGRAPH_ACCESS_LOG": v})); err == nil || !strings.Contains(err.Error(), "CUSTGRAPH_ACCESS_LOG") {
+			t.Errorf("%q: %v, want an error naming the variable", v, err)
+		}
+	}
+}

@@ -167,6 +167,7 @@ func buildTable() []section {
 			{name: "CUSTGRAPH_JWT_JWKS_FILE", bind: text(func(c *Config) *string { return &c.Edge.JWKSFile })},
 			{name: "CUSTGRAPH_JWT_ISSUER", bind: text(func(c *Config) *string { return &c.Edge.JWTIssuer })},
 			{name: "CUSTGRAPH_JWT_AUDIENCE", bind: text(func(c *Config) *string { return &c.Edge.JWTAudience })},
+			{name: "CUSTGRAPH_ACCESS_LOG", def: "on", bind: sampling(func(c *Config) *int { return &c.Edge.AccessLog })},
 			{name: "CUSTGRAPH_METRICS", def: "open", bind: choice(func(c *Config) *string { return &c.Edge.Metrics }, "open", "auth", "off")},
 			{name: "CUSTGRAPH_CORS_ORIGINS", bind: list(func(c *Config) *[]string { return &c.Edge.CORSOrigins })},
 			{name: "CUSTGRAPH_INTROSPECTION", demoDef: true, bind: onOff(func(c *Config) *bool { return &c.Edge.Introspection })},
@@ -347,6 +348,32 @@ func choice(field func(*Config) *string, values ...string) binding {
 		}
 		return "", fmt.Errorf("must be one of %s, not %q", strings.Join(values, ", "), v)
 	}, identity)
+}
+
+// sampling is "on" (1: every one), "off" (0) or "1/N" (one in N).
+func sampling(field func(*Config) *int) binding {
+	return bind(field, func(v string) (int, error) {
+		switch strings.ToLower(v) {
+		case "on":
+			return 1, nil
+		case "off":
+			return 0, nil
+		}
+		if n, ok := strings.CutPrefix(v, "1/"); ok {
+			if every, err := strconv.Atoi(n); err == nil && every >= 1 {
+				return every, nil
+			}
+		}
+		return 0, fmt.Errorf(`must be on, off or 1/N (one request in N, N ≥ 1), not %q`, v)
+	}, func(n int) string {
+		switch n {
+		case 0:
+			return "off"
+		case 1:
+			return "on"
+		}
+		return "1/" + strconv.Itoa(n)
+	})
 }
 
 // header is an HTTP header name, held in its canonical form.

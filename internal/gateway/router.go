@@ -30,7 +30,7 @@ import (
 )
 
 // router mounts the endpoints of the contract.
-func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog.Logger) (http.Handler, error) {
+func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog.Logger, accessLog io.Writer) (http.Handler, error) {
 	e := cfg.Edge
 	authn, err := newAuthenticator(e, log)
 	if err != nil {
@@ -74,7 +74,7 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	})
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, inbound.AccessLog(log), inbound.Recoverer(log))
+	r.Use(middleware.RequestID, inbound.AccessLogWith(inbound.AccessLogOptions{Every: e.AccessLog, Out: accessLog, Log: log}), inbound.Recoverer(log))
 	// Open: probes must work without credentials.
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

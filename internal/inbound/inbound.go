@@ -23,26 +23,13 @@ import (
 	"custgraph/internal/redact"
 )
 
-// AccessLog writes one line per request: request ID, method, path (never
-// the query string, which may hold a GraphQL document with personal data),
-// status, size, duration and the authenticated principal (a key's
-// fingerprint or a token's subject, never the credential).
+// AccessLog writes one line per request (see AccessLogOptions): request
+// ID, method, path (never the query string, which may hold a GraphQL
+// document with personal data), status, size, duration and the
+// authenticated principal (a key's fingerprint or a token's subject,
+// never the credential).
 func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			var principal string
-			defer func() {
-				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-					slog.String("request_id", middleware.GetReqID(r.Context())),
-					slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()),
-					slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("principal", principal))
-			}()
-			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), principalSink{}, &principal)))
-		})
-	}
+	return AccessLogWith(AccessLogOptions{Log: log, Every: 1})
 }
 
 // principalSink carries where AccessLog wants the principal written.
