@@ -28,8 +28,14 @@ type bench struct {
 	// redisReason says why the Redis row is missing ("" when it runs).
 	redisReason string
 	redis       *proc
-	started     time.Time
-	goals       goalsFile
+	// tailcallReason says why both Tailcall rows are missing ("" when
+	// Tailcall runs); unavailable, why any gateway did not start, by
+	// name (the Tailcall configurations).
+	tailcallReason  string
+	tailcallVersion string
+	unavailable     map[string]string
+	started         time.Time
+	goals           goalsFile
 	// dirCommands are the directory part's commands, for its section.
 	dirCommands []string
 	// liveCommands are the live changes part's commands, for its section.
@@ -37,7 +43,7 @@ type bench struct {
 }
 
 func run(ctx context.Context, cfg config, args []string) (err error) {
-	b := &bench{cfg: cfg, args: args, started: time.Now()}
+	b := &bench{cfg: cfg, args: args, started: time.Now(), unavailable: map[string]string{}}
 	if b.root, err = repoRoot(); err != nil {
 		return err
 	}

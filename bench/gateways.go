@@ -16,6 +16,10 @@ type gateway struct {
 	// request builds a scenario's request, or says why the gateway cannot
 	// express it.
 	request func(sc scenario) (request, string)
+	// check, when set, judges the gateway's answer to a scenario against
+	// custgraph's (nil when custgraph does not run it) before the rounds:
+	// a gateway that answers other rows is not measured.
+	check func(sc scenario, body, ref []byte) error
 }
 
 // cpuPID is the process whose tree's CPU time is the gateway's: the
@@ -29,7 +33,8 @@ func (g *gateway) cpuPID() int {
 
 // startGateways starts a simulator per gateway (so that each gateway's
 // vendor calls are its own, and no gateway's CRM login ends another's
-// session), custgraph twice (caches on and off) and Mesh when it can.
+// session), custgraph twice (caches on and off), Mesh and Tailcall when
+// they can.
 func (b *bench) startGateways(ctx context.Context) (map[string]*gateway, string, error) {
 	gws := map[string]*gateway{}
 	fmt.Println("starting the simulators and custgraph …")
@@ -113,6 +118,9 @@ func (b *bench) startGateways(ctx context.Context) (map[string]*gateway, string,
 	}
 	if meshReason != "" {
 		fmt.Println("Mesh not available:", meshReason)
+	}
+	if err := b.startTailcalls(ctx, gws); err != nil {
+		return nil, "", err
 	}
 	return gws, meshReason, nil
 }

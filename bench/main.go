@@ -1,5 +1,6 @@
 // Command bench is `make bench`: it measures custgraph against GraphQL Mesh
-// (bench/mesh, when it is there) and the bare upstream, on the built-in
+// (bench/mesh, when it is there), Tailcall (bench/tailcall, when its binary
+// runs) and the bare upstream, on the built-in
 // simulators, in one run, and writes docs/benchmarks.md and
 // docs/benchmarks.png.
 //
@@ -31,12 +32,14 @@ type config struct {
 	meshMode    string
 	meshInstall bool
 	meshTimeout time.Duration
-	only        string
-	out, chart  string
-	goals       string
-	keep        bool
-	dir         dirConfig
-	live        liveConfig
+	// tailcallMode is auto or off (-tailcall).
+	tailcallMode string
+	only         string
+	out, chart   string
+	goals        string
+	keep         bool
+	dir          dirConfig
+	live         liveConfig
 }
 
 func parseFlags(args []string) (config, error) {
@@ -48,8 +51,9 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per scenario; the gateways alternate within each, medians are reported")
 	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "vendor latency of scenarios a50, b50 and c50 (the issue's (e))")
 	fs.StringVar(&c.meshMode, "mesh", "auto", "auto: include GraphQL Mesh when bench/mesh can serve; off: leave it out")
-	fs.BoolVar(&c.meshInstall, "mesh-install", true, "run npm ci in bench/mesh when node_modules is missing")
+	fs.BoolVar(&c.meshInstall, "mesh-install", true, "run npm ci in bench/mesh and bench/tailcall when node_modules is missing")
 	fs.DurationVar(&c.meshTimeout, "mesh-timeout", 2*time.Minute, "bound of each Mesh setup step and of its start")
+	fs.StringVar(&c.tailcallMode, "tailcall", "auto", "auto: include Tailcall (bench/tailcall, dedupe + @cache and dedupe only) when its binary runs here; off: leave it out")
 	fs.StringVar(&c.only, "only", "", "comma-separated scenario ids to run (a,b,c,d,a50,b50,c50); all when empty")
 	fs.StringVar(&c.out, "out", "docs/benchmarks.md", "the report, relative to the repository root")
 	fs.StringVar(&c.chart, "chart", "docs/benchmarks.png", "the chart, relative to the repository root")
@@ -69,7 +73,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.live.customers, "live-customers", 1000, "records per source of the live changes part's simulator")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: cd bench && go run . [flags]\n\n"+
-			"Measures custgraph, GraphQL Mesh (bench/mesh, when it can serve) and the bare upstream on the\n"+
+			"Measures custgraph, GraphQL Mesh (bench/mesh, when it can serve), Tailcall (bench/tailcall, when\n"+
+			"its binary runs) and the bare upstream on the\n"+
 			"simulators, and writes docs/benchmarks.md and docs/benchmarks.png.\n\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -86,6 +91,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.meshMode != "auto" && c.meshMode != "off" {
 		return c, errors.New("-mesh must be auto or off")
+	}
+	if c.tailcallMode != "auto" && c.tailcallMode != "off" {
+		return c, errors.New("-tailcall must be auto or off")
 	}
 	if c.dir.mode != "on" && c.dir.mode != "off" && c.dir.mode != "only" {
 		return c, errors.New("-directory must be on, off or only")

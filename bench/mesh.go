@@ -61,7 +61,7 @@ func (b *bench) startMesh(ctx context.Context, sim *simulator) (*gateway, error)
 	if _, err := exec.LookPath("node"); err != nil {
 		return nil, errors.New("node is not on PATH")
 	}
-	if err := b.meshInstall(ctx, dir); err != nil {
+	if err := b.npmInstall(ctx, dir, meshDir); err != nil {
 		return nil, err
 	}
 	env := meshEnv(sim.url)
@@ -120,24 +120,28 @@ func (b *bench) startMesh(ctx context.Context, sim *simulator) (*gateway, error)
 	}}, nil
 }
 
-// meshInstall runs npm ci when node_modules is missing.
-func (b *bench) meshInstall(ctx context.Context, dir string) error {
+// npmInstall runs npm ci in dir (shown as rel) when node_modules is
+// missing: bench/mesh's and bench/tailcall's pinned packages.
+func (b *bench) npmInstall(ctx context.Context, dir, rel string) error {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err == nil {
 		return nil
 	}
 	if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err != nil {
-		return fmt.Errorf("%s has neither node_modules nor package-lock.json", meshDir)
+		return fmt.Errorf("%s has neither node_modules nor package-lock.json", rel)
 	}
 	if !b.cfg.meshInstall {
-		return fmt.Errorf("%s/node_modules is missing (run npm ci there, or drop -mesh-install=false)", meshDir)
+		return fmt.Errorf("%s/node_modules is missing (run npm ci there, or drop -mesh-install=false)", rel)
 	}
-	fmt.Println("  npm ci in " + meshDir + " …")
+	if _, err := exec.LookPath("npm"); err != nil {
+		return fmt.Errorf("%s/node_modules is missing and npm is not on PATH", rel)
+	}
+	fmt.Println("  npm ci in " + rel + " …")
 	step := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
 	step.Dir = dir
 	if out, err := step.CombinedOutput(); err != nil {
-		return fmt.Errorf("npm ci in %s: %v\n%s", meshDir, err, lastLines(string(out), 10))
+		return fmt.Errorf("npm ci in %s: %v\n%s", rel, err, lastLines(string(out), 10))
 	}
-	b.note("(cd %s && npm ci --no-audit --no-fund)", meshDir)
+	b.note("(cd %s && npm ci --no-audit --no-fund)", rel)
 	return nil
 }
 

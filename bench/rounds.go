@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -49,9 +50,13 @@ func (b *bench) measureAll(ctx context.Context, gws map[string]*gateway, meshRea
 			res[sc.id][name] = c
 			g := gws[name]
 			if g == nil {
-				c.note = "Mesh not available: " + firstLine(meshReason)
-				if name == custgraphRedis {
+				switch {
+				case name == custgraphRedis:
 					c.note = "Redis not available: " + b.redisReason
+				case b.unavailable[name] != "":
+					c.note = firstLine(b.unavailable[name])
+				default:
+					c.note = "Mesh not available: " + firstLine(meshReason)
 				}
 				continue
 			}
@@ -62,8 +67,25 @@ func (b *bench) measureAll(ctx context.Context, gws map[string]*gateway, meshRea
 			}
 			reqs[sc.id][name] = req
 			orders[sc.id] = append(orders[sc.id], name)
-			total += b.cfg.rounds
 		}
+		// Answers compared with custgraph's before the rounds.
+		for _, name := range slices.Clone(orders[sc.id]) {
+			g := gws[name]
+			if g.check == nil {
+				continue
+			}
+			if err := b.checkRows(ctx, client, sc, g, reqs[sc.id]); err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				res[sc.id][name].note = "answers other rows than custgraph: " + err.Error()
+				fmt.Printf("%s %s: not measured, %s\n", sc.label, name, res[sc.id][name].note)
+				orders[sc.id] = slices.DeleteFunc(orders[sc.id], func(n string) bool { return n == name })
+				continue
+			}
+			fmt.Printf("%s %s: same rows as custgraph\n", sc.label, name)
+		}
+		total += b.cfg.rounds * len(orders[sc.id])
 	}
 	fmt.Printf("measuring: %d runs of %s + %s warm-up, %d workers (about %s)\n", total, b.cfg.load.duration,
 		b.cfg.load.warmup, b.cfg.load.concurrency, (time.Duration(total) * (b.cfg.load.duration + b.cfg.load.warmup)).Round(time.Second))
@@ -112,6 +134,25 @@ func (b *bench) measureAll(ctx context.Context, gws map[string]*gateway, meshRea
 		}
 	}
 	return res, nil
+}
+
+// checkRows asks g and custgraph (when it runs the scenario) the
+// scenario's query once each and lets g.check compare the answers.
+func (b *bench) checkRows(ctx context.Context, client *http.Client, sc scenario, g *gateway, reqs map[string]request) error {
+	if err := g.sim.setLatency(ctx, 0); err != nil {
+		return err
+	}
+	body, err := fetchOnce(ctx, client, reqs[g.name])
+	if err != nil {
+		return err
+	}
+	var ref []byte
+	if r, ok := reqs[custgraph]; ok {
+		if ref, err = fetchOnce(ctx, client, r); err != nil {
+			return fmt.Errorf("custgraph: %w", err)
+		}
+	}
+	return g.check(sc, body, ref)
 }
 
 // probeAlone asks the query 20 times one at a time (for at most 3 s) and

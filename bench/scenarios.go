@@ -9,16 +9,22 @@ const (
 	custgraphRedis   = "custgraph on Redis"
 	mesh             = "GraphQL Mesh"
 	bare             = "bare upstream"
+	// Tailcall (bench/tailcall.go): dedupe: true and @cache on every
+	// vendor call, as custgraph's defaults; and dedupe alone, every query
+	// doing its own work, as custgraph with cache and sharing off.
+	tailcall       = "Tailcall"
+	tailcallDedupe = "Tailcall, dedupe only"
 )
 
 // gatewayOrder is the order of the table's rows and the chart's bars.
-var gatewayOrder = []string{custgraph, custgraphNoCache, custgraphRedis, mesh, bare}
+var gatewayOrder = []string{custgraph, custgraphNoCache, custgraphRedis, mesh, tailcall, tailcallDedupe, bare}
 
 // scenario is one kind of query, asked of several gateways in turn.
 type scenario struct {
 	id    string // "a", …, "a50"
 	query string // the custgraph query
-	// meshKey names the query in bench/mesh's list ("a" to "d").
+	// meshKey names the query in bench/mesh's list ("a" to "d"), and in
+	// tailcallQueries.
 	meshKey string
 	label   string
 	latency time.Duration // added to every vendor answer
@@ -45,18 +51,18 @@ func scenarios(latency time.Duration) []scenario {
 	whyC := "one U8 list page; the 20 CRM name lookups come from the cache after the first query (21 cold)"
 	return []scenario{
 		{id: "a", query: queryA, meshKey: "a", label: "(a) U8, 20 rows", minCalls: 1, why: whyA,
-			gateways: []string{custgraph, custgraphNoCache, custgraphRedis, mesh, bare}},
+			gateways: []string{custgraph, custgraphNoCache, custgraphRedis, mesh, tailcall, tailcallDedupe, bare}},
 		{id: "b", query: queryB, meshKey: "b", label: "(b) 3 sources, 21 rows", minCalls: 3, why: whyB,
-			gateways: []string{custgraph, custgraphRedis, mesh}},
+			gateways: []string{custgraph, custgraphRedis, mesh, tailcall, tailcallDedupe}},
 		{id: "c", query: queryC, meshKey: "c", label: "(c) U8 20 rows + CRM matches", minCalls: 1, why: whyC,
-			gateways: []string{custgraph, custgraphRedis, mesh}},
+			gateways: []string{custgraph, custgraphRedis, mesh, tailcall, tailcallDedupe}},
 		{id: "d", query: queryD, meshKey: "d", label: "(d) one customer by id", minCalls: 0,
-			why: "the record is in the cache (warm-up fetched it)", gateways: []string{custgraph, custgraphRedis, mesh}},
+			why: "the record is in the cache (warm-up fetched it)", gateways: []string{custgraph, custgraphRedis, mesh, tailcall, tailcallDedupe}},
 		{id: "a50", query: queryA, meshKey: "a", label: "(a)" + lat, latency: latency, minCalls: 1, why: whyA,
-			gateways: []string{custgraph, mesh, bare}},
+			gateways: []string{custgraph, mesh, tailcall, tailcallDedupe, bare}},
 		{id: "b50", query: queryB, meshKey: "b", label: "(b)" + lat, latency: latency, minCalls: 3, why: whyB,
-			gateways: []string{custgraph, mesh}},
+			gateways: []string{custgraph, mesh, tailcall, tailcallDedupe}},
 		{id: "c50", query: queryC, meshKey: "c", label: "(c)" + lat, latency: latency, minCalls: 1, why: whyC,
-			gateways: []string{custgraph, mesh}},
+			gateways: []string{custgraph, mesh, tailcall, tailcallDedupe}},
 	}
 }
