@@ -27,11 +27,11 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 
 	p("# Benchmarks")
 	p("")
-	p("custgraph against [GraphQL Mesh](https://the-guild.dev/graphql/mesh) and the bare upstream, on the")
-	p("built-in simulators, in one run of `make bench` (`cd bench && go run .`), which wrote this file and the")
+	p("custgraph against [GraphQL Mesh](https://the-guild.dev/graphql/mesh), [Tailcall](https://tailcall.run/) and the bare")
+	p("upstream, on the built-in simulators, in one run of `make bench` (`cd bench && go run .`), which wrote this file and the")
 	p("chart. Do not edit it by hand: run `make bench` again (about %s on this machine).", roundDuration(time.Since(b.started)))
 	p("")
-	p("Taken %s. %s", b.started.UTC().Format("2006-01-02 15:04 UTC"), meshSentence(meshReason))
+	p("Taken %s. %s %s", b.started.UTC().Format("2006-01-02 15:04 UTC"), meshSentence(meshReason), tailcallSentence(b.tailcallReason))
 	p("")
 	p("## %s", b.goals.Title)
 	p("")
@@ -43,6 +43,9 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	}
 	if b.redisReason != "" {
 		unavailable[custgraphRedis] = "Redis not available: " + b.redisReason
+	}
+	for name, why := range b.unavailable {
+		unavailable[name] = why
 	}
 	j := judging{res: res, mem: mem, plan: plan, latency: cfg.latency, unavailable: unavailable}
 	for _, g := range judge(b.goals.Goals, j) {
@@ -82,7 +85,8 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	p("  (warm caches, nothing to share); *min* is the fewest possible, listed below.")
 	p("- *CPU ms/query*: CPU time of the gateway's processes (for the bare upstream, of the simulator) per")
 	p("  query answered, from `/proc/<pid>/stat`; the simulator behind a gateway is not counted.")
-	p("- The ratio columns divide the row's number by Mesh's or the bare upstream's in the same scenario.")
+	p("- The ratio columns divide the row's number by Mesh's or the bare upstream's in the same scenario;")
+	p("  the next section divides custgraph's by Tailcall's.")
 	p("")
 	p("| scenario | gateway | RPS | p50 ms | p99 ms | failed | calls/query, load | calls/query, alone | CPU ms/query | RPS ÷ Mesh | p99 ÷ Mesh | RPS ÷ bare |")
 	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
@@ -117,6 +121,7 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 		}
 	}
 	p("")
+	w.WriteString(tailcallSection(plan, res, mem, b.tailcallReason, b.tailcallVersion))
 	p("## Peak memory")
 	p("")
 	p("Peak resident set (`VmHWM` from `/proc/<pid>/status`) at the end of the run; for Mesh, every")
@@ -130,6 +135,9 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 		}
 		if gw == mesh && len(mem[mesh]) == 0 {
 			p("| %s | %s | – |", gw, cell1(meshSentence(meshReason), 120))
+		}
+		if (gw == tailcall || gw == tailcallDedupe) && len(mem[gw]) == 0 && b.unavailable[gw] != "" {
+			p("| %s | %s | – |", gw, cell1(b.unavailable[gw], 120))
 		}
 		if gw == custgraphRedis && b.redisReason != "" {
 			p("| %s | %s | – |", gw, cell1("Redis not available: "+b.redisReason, 120))
@@ -170,7 +178,7 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	}
 	p("```")
 	p("")
-	p("`cd bench && go run . -h` lists the knobs (duration, warm-up, rounds, concurrency, latency, `-only`, `-mesh off`, `-directory on|off|only`, `-live on|off|only`).")
+	p("`cd bench && go run . -h` lists the knobs (duration, warm-up, rounds, concurrency, latency, `-only`, `-mesh off`, `-tailcall off`, `-directory on|off|only`, `-live on|off|only`).")
 	p("")
 	p("## Queries")
 	p("")
@@ -190,12 +198,29 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 			p("- (%s): `%s`", k, b.meshQueries[k])
 		}
 	}
+	if b.tailcallReason == "" && len(b.unavailable) < 2 {
+		p("")
+		p("Tailcall, from the config `bench/tailcall.go` writes ((a) and (c) are custgraph's queries; (b) side by")
+		p("side as Mesh's, (d) by U8 code, since Tailcall cannot cut the prefix off custgraph's id):")
+		p("")
+		for _, k := range sortedKeys(tailcallQueries) {
+			p("- (%s): `%s`", k, tailcallQueries[k])
+		}
+	}
 	if meshReason != "" && !strings.HasPrefix(meshReason, "left out") {
 		p("")
 		p("## Why Mesh is missing")
 		p("")
 		p("```")
 		p("%s", meshReason)
+		p("```")
+	}
+	if r := b.tailcallReason; r != "" && !strings.HasPrefix(r, "left out") {
+		p("")
+		p("## Why Tailcall is missing")
+		p("")
+		p("```")
+		p("%s", r)
 		p("```")
 	}
 	return os.WriteFile(out, []byte(w.String()), 0o644)
@@ -214,6 +239,13 @@ func meshSentence(reason string) string {
 		return "GraphQL Mesh served from `bench/mesh`."
 	}
 	return "Mesh not available: " + firstLine(reason) + "."
+}
+
+func tailcallSentence(reason string) string {
+	if reason == "" {
+		return "Tailcall served from `bench/tailcall`."
+	}
+	return "Tailcall not available: " + firstLine(reason) + "."
 }
 
 func rpsOf(s summary) float64 { return s.RPS }
