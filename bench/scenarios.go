@@ -48,14 +48,14 @@ func scenarios(latency time.Duration) []scenario {
 	lat := " at " + latency.String()
 	whyA := "one U8 list page"
 	whyB := "one list page per source (7 rows each)"
-	whyC := "one U8 list page; the 20 CRM name lookups come from the cache after the first query (21 cold)"
+	whyC := "one U8 list page; the rows' CRM matches come from the directory (the synced copy), with caches on or off; without the directory, from the cache after the first query (21 cold)"
 	return []scenario{
 		{id: "a", query: queryA, meshKey: "a", label: "(a) U8, 20 rows", minCalls: 1, why: whyA,
 			gateways: []string{custgraph, custgraphNoCache, custgraphRedis, mesh, tailcall, tailcallDedupe, bare}},
 		{id: "b", query: queryB, meshKey: "b", label: "(b) 3 sources, 21 rows", minCalls: 3, why: whyB,
 			gateways: []string{custgraph, custgraphRedis, mesh, tailcall, tailcallDedupe}},
 		{id: "c", query: queryC, meshKey: "c", label: "(c) U8 20 rows + CRM matches", minCalls: 1, why: whyC,
-			gateways: []string{custgraph, custgraphRedis, mesh, tailcall, tailcallDedupe}},
+			gateways: []string{custgraph, custgraphNoCache, custgraphRedis, mesh, tailcall, tailcallDedupe}},
 		{id: "d", query: queryD, meshKey: "d", label: "(d) one customer by id", minCalls: 0,
 			why: "the record is in the cache (warm-up fetched it)", gateways: []string{custgraph, custgraphRedis, mesh, tailcall, tailcallDedupe}},
 		{id: "a50", query: queryA, meshKey: "a", label: "(a)" + lat, latency: latency, minCalls: 1, why: whyA,
