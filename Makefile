@@ -22,7 +22,7 @@ go-test: test-deps ## the Go tests (-race), Redis tests on a private redis-serve
 e2e: ## real clients from npm (GraphQL-over-HTTP audit, Apollo Federation and Client, graphql-request) and the IDE in Chromium
 	sh e2e/run.sh
 
-bench: eval ## custgraph vs GraphQL Mesh vs the bare upstream, the directory and live changes, in one run: writes docs/benchmarks.md and .png (after make eval)
+bench: eval ## custgraph vs GraphQL Mesh vs Tailcall vs the bare upstream, the directory and live changes, in one run: writes docs/benchmarks.md and .png (after make eval)
 	@sh scripts/ensure-redis || echo "make bench: without redis-server the 'custgraph on Redis' rows are left out"
 	cd bench && $(GO) run .
 

@@ -27,7 +27,8 @@ import (
 // the text of the table's first column, and a kind, which says what else
 // it takes. Gateways are named as the report names them (custgraph,
 // "custgraph, cache and sharing off", "custgraph on Redis", "GraphQL
-// Mesh", "bare upstream"), scenarios by id (a, b, c, d, a50, b50, c50).
+// Mesh", "Tailcall", "Tailcall, dedupe only", "bare upstream"), scenarios
+// by id (a, b, c, d, a50, b50, c50).
 //
 //   - "ratio": gateway's metric over against's, met when every ratio is
 //     ≥ at_least (or ≤ at_most; exactly one of them). metric is "rps" or
