@@ -159,7 +159,8 @@ func (b *bench) tailcallBinary(ctx context.Context) (string, error) {
 	defer cancel()
 	out, err := exec.CommandContext(vctx, bin, "--version").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("%s/%s --version does not run here: %v\n%s", tailcallDir, tailcallBin, err, lastLines(string(out), 5))
+		out := strings.ReplaceAll(string(out), b.root+string(filepath.Separator), "")
+		return "", fmt.Errorf("%s/%s --version does not run here: %v\n%s", tailcallDir, tailcallBin, err, lastLines(out, 5))
 	}
 	b.tailcallVersion = strings.TrimSpace(string(out))
 	return bin, nil
