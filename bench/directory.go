@@ -766,6 +766,13 @@ func brandAt(name string, n int) string {
 
 // typed writes a number found in the data the ways people type it.
 func typed(number string, i int) string {
+	// An extension (0571 8888 6666 转 801, as the simulators write some
+	// numbers since issue 16) is not part of the number looked up.
+	for _, mark := range []string{"转", "ext", "EXT", "x", "X", "#"} {
+		if k := strings.Index(number, mark); k > 0 {
+			number = strings.TrimSpace(number[:k])
+		}
+	}
 	var d strings.Builder
 	for _, r := range number {
 		if r >= '0' && r <= '9' {

@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"custgraph/internal/customer"
+	"custgraph/internal/sim/fixture"
 )
 
 // The terms come from generated names: the city, then the brand.
@@ -38,6 +41,41 @@ func TestTyped(t *testing.T) {
 	}
 	if got := typed("021-12345678", 0); got != "(021)12345678" {
 		t.Errorf("a 3-digit area code: %q", got)
+	}
+	for _, n := range []string{"0571-88886666转801", "0571 8888 6666 转 801"} {
+		if got := typed(n, 1); got != "0571-88886666" {
+			t.Errorf("typed(%q) = %q: the extension is no part of the number looked up", n, got)
+		}
+	}
+}
+
+// Every number the simulators' records hold, typed as the bench types it,
+// is the same number to the gateway's normalizer (issue 16 added the
+// formats people type, extensions among them).
+func TestTypedNumbersNormalizeAlike(t *testing.T) {
+	w := fixture.Generate(fixture.Options{Seed: 5, Customers: 3000})
+	checked := 0
+	for _, recs := range [][]*fixture.Company{w.U8, w.YCM, w.CRM} {
+		for _, c := range recs {
+			numbers := []string{c.Tel}
+			for _, p := range c.Contacts {
+				numbers = append(numbers, p.Mobile)
+			}
+			for i, n := range numbers {
+				want, err := customer.NormalizePhone(n)
+				if err != nil {
+					continue
+				}
+				checked++
+				// customersByPhone matches the number, whatever the extension.
+				if got, err := customer.NormalizePhone(typed(n, i)); err != nil || got.Number != want.Number {
+					t.Fatalf("%q typed as %q normalizes to %v %v, want %v", n, typed(n, i), got, err, want)
+				}
+			}
+		}
+	}
+	if checked < 3000 {
+		t.Errorf("only %d numbers checked", checked)
 	}
 }
 
