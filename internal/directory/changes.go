@@ -24,11 +24,7 @@ func (d *Directory) changesOf(b *Batch, deletes []Key) []*customer.Change {
 	}
 	out := make([]*customer.Change, 0, len(b.Upserts)+len(deletes))
 	for _, e := range b.Upserts {
-		c := &customer.Change{Kind: customer.ChangeCreated, Source: b.Source, Key: e.C.SourceID, Customer: e.C, At: at}
-		if e.C.SyncedAt != nil {
-			// The time the sync read it, the same on every replica.
-			c.At = *e.C.SyncedAt
-		}
+		c := &customer.Change{Kind: customer.ChangeCreated, Source: b.Source, Key: e.C.SourceID, Customer: e.C, At: syncedAt(e, at)}
 		if old, ok := d.idx.Get(Key{Source: b.Source, ID: e.C.SourceID}); ok {
 			if old.Marker == e.Marker {
 				continue // the same content: no change
@@ -86,6 +82,7 @@ func (d *Directory) reloaded(old, now *Index, snap *Snapshot) []*customer.Change
 	return out
 }
 
+// syncedAt is when the sync read e (the same on every replica), else def.
 func syncedAt(e *Entry, def time.Time) time.Time {
 	if e.C.SyncedAt != nil {
 		return *e.C.SyncedAt

@@ -44,8 +44,8 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	}
 	sub := cfg.Subscriptions
 	g.streams = gqlhttp.NewStreams(gqlhttp.StreamOptions{KeepAlive: sub.KeepAlive, InitTimeout: sub.InitTimeout,
-		IdleTimeout: sub.IdleTimeout, MaxLifetime: sub.MaxLifetime, RequestTimeout: e.RequestTimeout,
-		Reader: gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}, MaxTokens: cfg.Limits.MaxTokens, Expiry: auth.Expiry,
+		IdleTimeout: sub.IdleTimeout, MaxLifetime: sub.MaxLifetime,
+		Reader: gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}, Expiry: auth.Expiry,
 		Authenticate: func(ctx context.Context, h http.Header) (context.Context, error) {
 			ctx, err := authn.CheckHeaders(ctx, h)
 			if err != nil {
@@ -110,14 +110,16 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 	// whole-request deadline and no sharing: it lives as long as its
 	// subscription, and Streams bounds it.
 	chain := []func(http.Handler) http.Handler{cors.New(e.CORSOrigins), cors.WebSocketOrigins(e.CORSOrigins, gqlhttp.WriteError),
-		authn.Middleware, inbound.NotePrincipal, inbound.NoteClient(e.ClientAddressHeader),
+		// The client's address is kept for the per-client cap of
+		// subscriptions only: no other request pays for it.
+		authn.Middleware, inbound.NotePrincipal, onStreams(true, inbound.NoteClient(e.ClientAddressHeader)),
 		inbound.ClientRate(e.ClientRate, e.ClientRateBy == config.ClientRateByAddress, e.ClientAddressHeader),
-		gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}.Middleware, unlessStream(inbound.Deadline(e.RequestTimeout, cfg.Resilience.RetryBudget))}
+		gqlhttp.Reader{MaxBodyBytes: e.MaxBodyBytes}.Middleware, onStreams(false, inbound.Deadline(e.RequestTimeout, cfg.Resilience.RetryBudget))}
 	if e.ShareInFlight {
 		// After the client's identity, rate and limits (each request
 		// counts and is checked) and within its deadline (waiting for
 		// another's answer counts).
-		chain = append(chain, unlessStream(inflight.Middleware(sharingKey, tel)))
+		chain = append(chain, onStreams(false, inflight.Middleware(sharingKey, tel)))
 	}
 	chain = append(chain, loader.Middleware(g.svc, loaders), g.streams.Middleware)
 	r.With(chain...).Handle("/graphql", gql)
@@ -132,17 +134,17 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })), nil
 }
 
-// unlessStream applies mw to every request but a stream's: a WebSocket
-// upgrade, or a POST that accepts text/event-stream.
-func unlessStream(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+// onStreams applies mw to the streams (stream true: WebSocket upgrades,
+// POSTs that accept text/event-stream) or to every other request.
+func onStreams(stream bool, mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		wrapped := mw(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Upgrade") != "" || (r.Method == http.MethodPost && gqlhttp.AcceptsEventStream(r)) {
-				next.ServeHTTP(w, r)
+			if gqlhttp.IsStream(r) == stream {
+				wrapped.ServeHTTP(w, r)
 				return
 			}
-			wrapped.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 		})
 	}
 }

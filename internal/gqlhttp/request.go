@@ -213,3 +213,26 @@ func bodyRefusal(err error) (code, msg string) {
 	// io.ErrUnexpectedEOF (a truncated body) and anything else.
 	return CodeBadRequest, "request body is not valid JSON"
 }
+
+// params returns r's GraphQL parameters, as Reader.Middleware read them
+// or else read here, stamped with r's headers and the time they took to
+// read; nil when r was refused (answered already): a request that does
+// not read, or that holds no query nor persisted query hash.
+func (rd Reader) params(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
+	start := graphql.Now()
+	req := RequestOf(r)
+	if req == nil {
+		if req = rd.read(w, r); req == nil {
+			return nil
+		}
+	}
+	params := req.Params
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
+			"the request has no query: send query (or a persisted query's hash in extensions.persistedQuery), and optionally operationName, variables and extensions")
+		return nil
+	}
+	return params
+}

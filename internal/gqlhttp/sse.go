@@ -59,19 +59,9 @@ func (t SSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		WriteError(w, r, http.StatusInternalServerError, "INTERNAL", "this connection cannot stream events")
 		return
 	}
-	start := graphql.Now()
-	req := RequestOf(r)
-	if req == nil {
-		if req = ss.o.Reader.read(w, r); req == nil {
-			return // refused
-		}
-	}
-	params := req.Params
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		WriteError(w, r, http.StatusBadRequest, CodeBadRequest, "the request has no query: send query, and optionally operationName, variables and extensions")
-		return
+	params := ss.o.Reader.params(w, r)
+	if params == nil {
+		return // refused
 	}
 
 	ctx, s, ok := ss.begin(r.Context(), TransportSSE)

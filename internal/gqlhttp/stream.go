@@ -30,9 +30,6 @@ type StreamOptions struct {
 	IdleTimeout time.Duration
 	// MaxLifetime closes a stream this long after it opened; 0: never.
 	MaxLifetime time.Duration
-	// RequestTimeout bounds a query or mutation sent over a stream (a
-	// subscription runs until it ends).
-	RequestTimeout time.Duration
 	// Authenticate checks the credentials a WebSocket's connection_init
 	// payload carries, read as request headers (Authorization,
 	// X-API-Key), and returns ctx with the principal. Nil: anyone.
@@ -43,8 +40,6 @@ type StreamOptions struct {
 	Expiry func(ctx context.Context) time.Time
 	// Reader reads an SSE request's body when no Reader.Middleware did.
 	Reader Reader
-	// MaxTokens bounds the parse that tells a subscription from a query.
-	MaxTokens int
 }
 
 // Streams holds the open streams of a server (WebSocket connections and
@@ -82,6 +77,12 @@ type streamKey struct{}
 func streamOf(ctx context.Context) *stream {
 	s, _ := ctx.Value(streamKey{}).(*stream)
 	return s
+}
+
+// IsStream reports whether r opens a stream: a WebSocket upgrade, or a
+// POST that accepts text/event-stream.
+func IsStream(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" || (r.Method == http.MethodPost && AcceptsEventStream(r))
 }
 
 // StreamTransport names the stream ctx belongs to: TransportWebSocket,

@@ -85,20 +85,9 @@ func (Transport) Supports(r *http.Request) bool { return isGraphQLRequest(r) }
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	mediaType := ResponseMediaType(r)
 	w.Header().Set("Content-Type", ContentType(mediaType))
-	start := graphql.Now()
-	req := RequestOf(r)
-	if req == nil {
-		if req = t.Reader.read(w, r); req == nil {
-			return // refused
-		}
-	}
-	params := req.Params
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		WriteError(w, r, http.StatusBadRequest, CodeBadRequest,
-			"the request has no query: send query (or a persisted query's hash in extensions.persistedQuery), and optionally operationName, variables and extensions")
-		return
+	params := t.Reader.params(w, r)
+	if params == nil {
+		return // refused
 	}
 	if r.Method == http.MethodGet && !t.isQuery(params.Query, params.OperationName) {
 		refuseGETOperation(w, r)

@@ -170,7 +170,8 @@ func Deadline(d, retryBudget time.Duration) func(http.Handler) http.Handler {
 type clientKey struct{}
 
 // NoteClient keeps the client's address (from addressHeader when set:
-// see clientAddress) in the request's context, for Client.
+// see clientAddress) in the request's context, for Client. The gateway
+// mounts it for streams only, the requests that can subscribe.
 func NoteClient(addressHeader string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
