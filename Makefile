@@ -58,7 +58,7 @@ sim: ## serve only the simulators on 127.0.0.1:9090
 	$(GO) run . sim
 
 generate: ## regenerate the GraphQL code from graph/*.graphqls
-	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) run ./internal/generate
 
 clean: ## remove build output
 	rm -f $(BIN)

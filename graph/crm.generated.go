@@ -1203,7 +1203,7 @@ func (ec *executionContext) marshalNCrmContact2custgraphᚋinternalᚋcustomer�
 }
 
 func (ec *executionContext) marshalNCrmContact2ᚕcustgraphᚋinternalᚋcustomerᚐCRMContactᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.CRMContact) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCrmContact2custgraphᚋinternalᚋcustomerᚐCRMContact(ctx, sel, v[i])

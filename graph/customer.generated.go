@@ -2654,7 +2654,7 @@ func (ec *executionContext) _SourceStatus(ctx context.Context, sel ast.Selection
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomer(ctx context.Context, sel ast.SelectionSet, v []*customer.Customer) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomer2ᚖcustgraphᚋinternalᚋcustomerᚐCustomer(ctx, sel, v[i])
@@ -2664,7 +2664,7 @@ func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustom
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*customer.Customer) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomer2ᚖcustgraphᚋinternalᚋcustomerᚐCustomer(ctx, sel, v[i])
@@ -2704,7 +2704,7 @@ func (ec *executionContext) marshalNCustomerEdge2custgraphᚋinternalᚋcustomer
 }
 
 func (ec *executionContext) marshalNCustomerEdge2ᚕcustgraphᚋinternalᚋcustomerᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.Edge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerEdge2custgraphᚋinternalᚋcustomerᚐEdge(ctx, sel, v[i])
@@ -2744,7 +2744,7 @@ func (ec *executionContext) marshalNPhone2custgraphᚋinternalᚋcustomerᚐPhon
 }
 
 func (ec *executionContext) marshalNPhone2ᚕcustgraphᚋinternalᚋcustomerᚐPhoneᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.Phone) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPhone2custgraphᚋinternalᚋcustomerᚐPhone(ctx, sel, v[i])
@@ -2824,7 +2824,7 @@ var (
 )
 
 func (ec *executionContext) marshalNSourceStatus2ᚕᚖcustgraphᚋinternalᚋcustomerᚐSourceStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*customer.SourceStatus) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSourceStatus2ᚖcustgraphᚋinternalᚋcustomerᚐSourceStatus(ctx, sel, v[i])
@@ -2853,7 +2853,7 @@ func (ec *executionContext) marshalOCustomer2ᚕᚖcustgraphᚋinternalᚋcustom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomer2ᚖcustgraphᚋinternalᚋcustomerᚐCustomer(ctx, sel, v[i])
@@ -2948,7 +2948,7 @@ func (ec *executionContext) marshalOSource2ᚕcustgraphᚋinternalᚋcustomerᚐ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSource2custgraphᚋinternalᚋcustomerᚐSource(ctx, sel, v[i])

@@ -359,7 +359,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNCustomerLink2ᚕᚖcustgraphᚋinternalᚋcustomerᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*customer.Link) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerLink2ᚖcustgraphᚋinternalᚋcustomerᚐLink(ctx, sel, v[i])
@@ -441,7 +441,7 @@ func (ec *executionContext) unmarshalNMatchSignal2ᚕcustgraphᚋinternalᚋcust
 }
 
 func (ec *executionContext) marshalNMatchSignal2ᚕcustgraphᚋinternalᚋcustomerᚐMatchSignalᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.MatchSignal) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchSignal2custgraphᚋinternalᚋcustomerᚐMatchSignal(ctx, sel, v[i])

@@ -4,7 +4,7 @@
 // work lives in internal/customer and internal/loader.
 package graph
 
-//go:generate go run github.com/99designs/gqlgen generate
+//go:generate go run ../internal/generate
 
 import "custgraph/internal/customer"
 

@@ -1029,7 +1029,7 @@ func (ec *executionContext) _U8SelfDefinedField(ctx context.Context, sel ast.Sel
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNU8SelfDefinedField2ᚕᚖcustgraphᚋinternalᚋcustomerᚐU8SelfDefinedFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*customer.U8SelfDefinedField) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNU8SelfDefinedField2ᚖcustgraphᚋinternalᚋcustomerᚐU8SelfDefinedField(ctx, sel, v[i])
