@@ -4,10 +4,11 @@ package graph
 
 // concurrentFields are the fields gqlgen resolves in a goroutine of their
 // own (resolvers, and methods that take a context), by name: a list whose
-// selection holds one of them is marshalled one goroutine per element.
+// selection holds one of them is marshalled one goroutine per element,
+// unless it is a batch resolver (true here) selected on the element itself.
 var concurrentFields = map[string]bool{
-	"links":       true,
+	"links":       false,
 	"matches":     true,
-	"remark":      true,
-	"selfDefined": true,
+	"remark":      false,
+	"selfDefined": false,
 }

@@ -25,7 +25,7 @@ import (
 type CustomerResolver interface {
 	Remark(ctx context.Context, obj *customer.Customer) (*string, error)
 
-	Matches(ctx context.Context, obj *customer.Customer, sources []customer.Source) ([]*customer.Customer, error)
+	Matches(ctx context.Context, objs []*customer.Customer, sources []customer.Source) ([][]*customer.Customer, error)
 	Links(ctx context.Context, obj *customer.Customer, sources []customer.Source, minConfidence *float64) ([]*customer.Link, error)
 }
 type QueryResolver interface {
@@ -645,8 +645,7 @@ func (ec *executionContext) _Customer_matches(ctx context.Context, field graphql
 			return ec.fieldContext_Customer_matches(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Customer().Matches(ctx, obj, fc.Args["sources"].([]customer.Source))
+			return ec.resolveBatch_Customer_matches(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*customer.Customer) graphql.Marshaler {
@@ -678,6 +677,30 @@ func (ec *executionContext) fieldContext_Customer_matches(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Customer_matches(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (any, error) {
+	resolver := ec.Resolvers.Customer()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*customer.Customer](ctx, "Customer"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Matches(ctx, batch.Parents, fc.Args["sources"].([]customer.Source))
+		})
+		return graphql.ResolveBatchGroupResult[[]*customer.Customer](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Customer.matches",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Matches(ctx, []*customer.Customer{obj}, fc.Args["sources"].([]customer.Source))
+	return graphql.ResolveBatchSingleResult[[]*customer.Customer](
+		ctx,
+		results,
+		err,
+		"Customer.matches",
+	)
 }
 
 func (ec *executionContext) _Customer_links(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
@@ -2654,6 +2677,7 @@ func (ec *executionContext) _SourceStatus(ctx context.Context, sel ast.Selection
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomer(ctx context.Context, sel ast.SelectionSet, v []*customer.Customer) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -2664,6 +2688,7 @@ func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustom
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*customer.Customer) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -2853,6 +2878,7 @@ func (ec *executionContext) marshalOCustomer2ᚕᚖcustgraphᚋinternalᚋcustom
 	if v == nil {
 		return graphql.Null
 	}
+	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

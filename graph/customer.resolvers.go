@@ -16,9 +16,9 @@ func (r *customerResolver) Remark(ctx context.Context, obj *customer.Customer) (
 	return loader.For(ctx).Remark(ctx, obj)
 }
 
-func (r *customerResolver) Matches(ctx context.Context, obj *customer.Customer, sources []customer.Source) ([]*customer.Customer, error) {
-	v, errs := loader.For(ctx).Matches(ctx, obj, sources)
-	return partial(ctx, v, errs)
+func (r *customerResolver) Matches(ctx context.Context, objs []*customer.Customer, sources []customer.Source) ([][]*customer.Customer, error) {
+	v, errs := loader.For(ctx).MatchesOf(ctx, objs, sources)
+	return partialBatch[*customer.Customer](ctx, "Customer", v, errs)
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {

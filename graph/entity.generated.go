@@ -292,6 +292,20 @@ func (ec *executionContext) unmarshalNCustomerByIDsInput2ᚕᚖcustgraphᚋgraph
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
+	{
+		var batchItemsCustomer []*customer.Customer
+		batchIdxMapCustomer := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case *customer.Customer:
+				batchIdxMapCustomer[i] = len(batchItemsCustomer)
+				batchItemsCustomer = append(batchItemsCustomer, concrete)
+			}
+		}
+		if len(batchItemsCustomer) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Customer", batchItemsCustomer, batchIdxMapCustomer)
+		}
+	}
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -27,6 +27,50 @@ func partial[T any](ctx context.Context, v T, errs []error) (T, error) {
 	return v, nil
 }
 
+// partialBatch is partial for a batch resolver over parents of the GraphQL
+// type typeName (Go type P): vs[i] and errs[i] are parent i's. A parent's
+// errors go beside its data at its own path; its field fails (null, with
+// its first error) only when it has no data at all.
+func partialBatch[P, T any](ctx context.Context, typeName string, vs []T, errs [][]error) ([]T, error) {
+	var failed graphql.BatchErrorList
+	for i, es := range errs {
+		if len(es) == 0 {
+			continue
+		}
+		if isNil(vs[i]) {
+			if failed == nil {
+				failed = make(graphql.BatchErrorList, len(vs))
+			}
+			// gqlgen adds it at parent i's path as it resolves the field.
+			failed[i], es = es[0], es[1:]
+		}
+		at := pathIndexOf[P](ctx, typeName, i)
+		for _, err := range es {
+			graphql.AddBatchError(ctx, at, err)
+		}
+	}
+	if failed != nil {
+		return vs, failed
+	}
+	return vs, nil
+}
+
+// pathIndexOf is the index in the response's list of the batch's parent
+// i: the same, unless the list mixes types (federation's _entities), where
+// gqlgen maps list indices to the parents of each type.
+func pathIndexOf[P any](ctx context.Context, typeName string, i int) int {
+	b, ok := graphql.BatchParentsFor[P](ctx, typeName)
+	if !ok || b.IndexMap == nil {
+		return i
+	}
+	for at, parent := range b.IndexMap {
+		if parent == i {
+			return at
+		}
+	}
+	return i
+}
+
 func isNil(v any) bool {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {

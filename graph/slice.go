@@ -18,6 +18,11 @@ import (
 // can block, and the goroutines only cost: for a page of 20 customers with
 // `id name`, about a fifth of the gateway's CPU per query. Such lists are
 // marshalled in order on the caller's goroutine; the rest as gqlgen does.
+//
+// A batch resolver selected on the elements themselves (Customer.matches)
+// does not make them wait on each other: the first element's call
+// resolves the field for every element of the list (gqlgen's batch
+// parents), and the others read its result.
 func marshalSlice(ctx context.Context, sel ast.SelectionSet, length int, workerLimit int64, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	if length <= 1 || mayWait(ctx, sel) {
@@ -58,12 +63,17 @@ func marshalRecovering(ctx context.Context, i int, ret graphql.Array, marshalEle
 	return true
 }
 
-// maxSelectionDepth bounds mayWait's walk; a selection deeper than this is
-// taken to wait (the query limits refuse far shallower documents anyway).
-const maxSelectionDepth = 64
+// maxSelectionDepth and maxSelections bound mayWait's walk: a selection
+// deeper or larger than this is taken to wait (the query limits refuse
+// far smaller documents anyway).
+const (
+	maxSelectionDepth = 64
+	maxSelections     = 10000
+)
 
 // mayWait reports whether sel, with the fragments it spreads, selects a
-// field in concurrentFields at any depth.
+// field in concurrentFields: at any depth, but a batch resolver only below
+// the elements' own fields.
 func mayWait(ctx context.Context, sel ast.SelectionSet) bool {
 	var fragments ast.FragmentDefinitionList
 	if graphql.HasOperationContext(ctx) {
@@ -71,21 +81,28 @@ func mayWait(ctx context.Context, sel ast.SelectionSet) bool {
 			fragments = doc.Fragments
 		}
 	}
-	return selectsConcurrent(sel, fragments, 0)
+	steps := 0
+	return selectsConcurrent(sel, fragments, 0, &steps)
 }
 
-func selectsConcurrent(sel ast.SelectionSet, fragments ast.FragmentDefinitionList, depth int) bool {
-	if depth > maxSelectionDepth {
+// selectsConcurrent is mayWait at level (0: the elements' own fields;
+// fragments stay at their level). steps counts the selection sets walked,
+// bounded by maxSelectionDepth per level and in all.
+func selectsConcurrent(sel ast.SelectionSet, fragments ast.FragmentDefinitionList, level int, steps *int) bool {
+	if *steps++; *steps > maxSelections || level > maxSelectionDepth {
 		return true
 	}
 	for _, s := range sel {
 		switch s := s.(type) {
 		case *ast.Field:
-			if concurrentFields[s.Name] || selectsConcurrent(s.SelectionSet, fragments, depth+1) {
+			if batch, ok := concurrentFields[s.Name]; ok && (!batch || level > 0) {
+				return true
+			}
+			if selectsConcurrent(s.SelectionSet, fragments, level+1, steps) {
 				return true
 			}
 		case *ast.InlineFragment:
-			if selectsConcurrent(s.SelectionSet, fragments, depth+1) {
+			if selectsConcurrent(s.SelectionSet, fragments, level, steps) {
 				return true
 			}
 		case *ast.FragmentSpread:
@@ -93,7 +110,7 @@ func selectsConcurrent(sel ast.SelectionSet, fragments ast.FragmentDefinitionLis
 			if f == nil {
 				f = fragments.ForName(s.Name)
 			}
-			if f == nil || selectsConcurrent(f.SelectionSet, fragments, depth+1) {
+			if f == nil || selectsConcurrent(f.SelectionSet, fragments, level, steps) {
 				return true
 			}
 		}

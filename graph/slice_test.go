@@ -25,11 +25,15 @@ func TestMayWait(t *testing.T) {
 	}{
 		{"plain fields", `{ customers { nodes { id name phones { number } } } }`, false},
 		{"aliases of plain fields", `{ customers { nodes { a: id b: name } } }`, false},
-		{"a resolver field", `{ customers { nodes { id matches { id } } } }`, true},
-		{"a resolver aliased", `{ customers { nodes { id m: links { confidence } } } }`, true},
+		{"a resolver field", `{ customers { nodes { id links { confidence } } } }`, true},
+		{"a resolver aliased", `{ customers { nodes { id r: remark } } }`, true},
+		{"a batch resolver on the elements", `{ customers { nodes { id m: matches { id name } } } }`, false},
+		{"a batch resolver below the elements", `{ customers { nodes { matches { matches { id } } } } }`, true},
+		{"a resolver below a batch resolver", `{ customers { nodes { matches { id remark } } } }`, true},
+		{"a batch resolver in a fragment on the elements", `{ customers { nodes { ...F } } } fragment F on Customer { ... on Customer { matches { id } } }`, false},
 		{"a resolver in a nested object", `{ customers { nodes { u8 { selfDefined { index value } } } } }`, true},
 		{"a resolver in an inline fragment", `{ customers { nodes { ... on Customer { remark } } } }`, true},
-		{"a resolver in a named fragment", `{ customers { nodes { ...F } } } fragment F on Customer { id ...G } fragment G on Customer { matches { id } }`, true},
+		{"a resolver in a named fragment", `{ customers { nodes { ...F } } } fragment F on Customer { id ...G } fragment G on Customer { links { confidence } }`, true},
 		{"a named fragment of plain fields", `{ customers { nodes { ...F } } } fragment F on Customer { id name }`, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +92,7 @@ func TestMarshalSlice(t *testing.T) {
 	})
 
 	t.Run("all at once when an element can wait", func(t *testing.T) {
-		ctx, sel := nodes(`{ customers { nodes { id matches { id } } } }`)
+		ctx, sel := nodes(`{ customers { nodes { id links { confidence } } } }`)
 		const n = 5
 		var started sync.WaitGroup
 		started.Add(n)

@@ -251,40 +251,81 @@ func (l *Loaders) ByName(ctx context.Context, name string, sources []customer.So
 // it does not (the directory off or still syncing: the vendors' own
 // name lookups, batched).
 func (l *Loaders) Matches(ctx context.Context, c *customer.Customer, sources []customer.Source) ([]*customer.Customer, []error) {
+	return l.matchesLater(ctx, c, sources)()
+}
+
+// MatchesOf is Matches of several customers, the matches of cs[i] at i.
+// Every name lookup is asked of the loaders before any is awaited, so one
+// goroutine puts all of them in one batch: a page's matches no longer need
+// a goroutine per row to be batched (graph's batch resolver of
+// Customer.matches, issue 18).
+func (l *Loaders) MatchesOf(ctx context.Context, cs []*customer.Customer, sources []customer.Source) ([][]*customer.Customer, [][]error) {
+	waits := make([]func() ([]*customer.Customer, []error), len(cs))
+	for i, c := range cs {
+		waits[i] = l.matchesLater(ctx, c, sources)
+	}
+	out := make([][]*customer.Customer, len(cs))
+	errs := make([][]error, len(cs))
+	for i, wait := range waits {
+		out[i], errs[i] = wait()
+	}
+	return out, errs
+}
+
+// matchesLater asks for c's matches and returns the wait for them.
+func (l *Loaders) matchesLater(ctx context.Context, c *customer.Customer, sources []customer.Source) func() ([]*customer.Customer, []error) {
 	linked, rest := l.svc.Matched(c, sources)
 	if len(rest) == 0 {
 		if linked == nil {
 			linked = []*customer.Customer{}
 		}
-		return linked, nil
+		return func() ([]*customer.Customer, []error) { return linked, nil }
 	}
-	named, errs := l.names(ctx, c.Name, rest, c)
-	return append(linked, named...), errs
+	wait := l.namesLater(ctx, c.Name, rest, c)
+	return func() ([]*customer.Customer, []error) {
+		// named is never nil, and the result must not be either: nil
+		// with errors is a failed field, and matches is non-null, so a
+		// source down would null the row, then the whole page, where
+		// the contract wants the sources that answered beside the error.
+		named, errs := wait()
+		if len(linked) == 0 {
+			return named, errs
+		}
+		return append(linked, named...), errs
+	}
 }
 
 func (l *Loaders) names(ctx context.Context, name string, sources []customer.Source, self *customer.Customer) ([]*customer.Customer, []error) {
+	return l.namesLater(ctx, name, sources, self)()
+}
+
+// namesLater asks the name loaders of sources for name and returns the
+// wait for their records, self left out.
+func (l *Loaders) namesLater(ctx context.Context, name string, sources []customer.Source, self *customer.Customer) func() ([]*customer.Customer, []error) {
 	thunks := make([]dataloader.Thunk[[]*customer.Customer], len(sources))
 	for i, src := range sources {
 		thunks[i] = l.loadName(ctx, src, name)
 	}
-	var out []*customer.Customer
-	var errs []error
-	for _, th := range thunks {
-		cs, err := th()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, c := range cs {
-			if self == nil || c.Source != self.Source || c.SourceID != self.SourceID {
-				out = append(out, c)
+	return func() ([]*customer.Customer, []error) {
+		var out []*customer.Customer
+		var errs []error
+		for _, th := range thunks {
+			cs, err := th()
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, c := range cs {
+				if self == nil || c.Source != self.Source || c.SourceID != self.SourceID {
+					out = append(out, c)
+				}
 			}
 		}
+		if out == nil {
+			out = []*customer.Customer{}
+		}
+		return out, errs
 	}
-	if out == nil {
-		out = []*customer.Customer{}
-	}
-	return out, errs
 }
 
 // Remark is c's remark. A CRM record the directory served lacks it (the
