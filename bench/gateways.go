@@ -43,12 +43,14 @@ func (b *bench) startGateways(ctx context.Context) (map[string]*gateway, string,
 		extra      map[string]string
 	}{
 		{custgraph, "custgraph", nil},
-		// Every query does its own work: no cache, and no answer shared
-		// with an identical query in flight (vendor calls in flight at
-		// the same moment are still made once).
+		// Every query does its own work: no cache, no answer shared with
+		// an identical query in flight (vendor calls in flight at the
+		// same moment are still made once), and no directory, whose
+		// copy would answer (c)'s matches without the CRM: the same work
+		// as Tailcall's dedupe only (issue 18).
 		{custgraphNoCache, "custgraph-nocache", map[string]string{
 			"CUSTGRAPH_U8_CACHE_TTL": "0", "CUSTGRAPH_YCM_CACHE_TTL": "0", "CUSTGRAPH_CRM_CACHE_TTL": "0",
-			"CUSTGRAPH_SHARE_INFLIGHT": "off"}},
+			"CUSTGRAPH_SHARE_INFLIGHT": "off", "CUSTGRAPH_DIRECTORY": "off"}},
 	} {
 		sim, err := b.startSim("sim-for-" + g.proc)
 		if err != nil {

@@ -26,14 +26,15 @@ import (
 // title heads the report's table ("## " + title). Each GOAL has a target,
 // the text of the table's first column, and a kind, which says what else
 // it takes. Gateways are named as the report names them (custgraph,
-// "custgraph, cache and sharing off", "custgraph on Redis", "GraphQL
+// "custgraph, cache, sharing and directory off", "custgraph on Redis", "GraphQL
 // Mesh", "Tailcall", "Tailcall, dedupe only", "bare upstream"), scenarios
 // by id (a, b, c, d, a50, b50, c50).
 //
 //   - "ratio": gateway's metric over against's, met when every ratio is
-//     ≥ at_least (or ≤ at_most; exactly one of them). metric is "rps" or
-//     "p99", measured on each of scenarios (each must run both gateways),
-//     or "peak_rss" (the largest process of each; no scenarios). show is
+//     ≥ at_least (or ≤ at_most; exactly one of them). metric is "rps",
+//     "p99" or "cpu" (CPU ms per query, the medians of rounds), measured
+//     on each of scenarios (each must run both gateways), or "peak_rss"
+//     (the largest process of each; no scenarios). show is
 //     how the ratio is printed: "times" (11.2×), "fraction" (0.13) or
 //     "percent" (72 %); the thresholds are ratios whatever show is.
 //   - "calls_at_minimum": each of gateways, in every scenario run (or only
@@ -81,6 +82,7 @@ const (
 	kindFanOut   = "p50_within_latency"
 	metricRPS    = "rps"
 	metricP99    = "p99"
+	metricCPU    = "cpu"
 	metricRSS    = "peak_rss"
 	showTimes    = "times"
 	showFraction = "fraction"
@@ -203,7 +205,7 @@ func (s goalSpec) check(all []scenario) error {
 			return errors.New("gateway and against are the same")
 		}
 		switch s.Metric {
-		case metricRPS, metricP99:
+		case metricRPS, metricP99, metricCPU:
 			if len(s.Scenarios) == 0 {
 				return fmt.Errorf("a ratio of %s needs scenarios", s.Metric)
 			}
@@ -217,7 +219,7 @@ func (s goalSpec) check(all []scenario) error {
 				return errors.New("peak_rss is of the whole run: it takes no scenarios")
 			}
 		default:
-			return fmt.Errorf("metric: %q is none of rps, p99, peak_rss", s.Metric)
+			return fmt.Errorf("metric: %q is none of rps, p99, cpu, peak_rss", s.Metric)
 		}
 		if set["at_least"] == set["at_most"] {
 			return errors.New("a ratio needs exactly one of at_least and at_most")
@@ -399,10 +401,14 @@ func (j judging) ratio(s goalSpec) goal {
 		}
 		var part string
 		var r float64
-		if s.Metric == metricRPS {
+		switch s.Metric {
+		case metricRPS:
 			r = a.RPS / b.RPS
 			part = fmt.Sprintf("%s vs %s rps = %s", rps(a.RPS), rps(b.RPS), show(r))
-		} else {
+		case metricCPU:
+			r = a.CPUms / b.CPUms
+			part = fmt.Sprintf("%.3f vs %.3f ms = %s", a.CPUms, b.CPUms, show(r))
+		default:
 			r = a.P99ms / b.P99ms
 			part = fmt.Sprintf("%s vs %s ms = %s", msec(a.P99ms), msec(b.P99ms), show(r))
 		}
@@ -430,8 +436,8 @@ func (j judging) calls(s goalSpec) goal {
 			if c == nil || len(c.runs) == 0 {
 				continue
 			}
-			parts = append(parts, fmt.Sprintf("%s%s %.2f (min %g)", sc.label, rowSuffix(gw), c.alone.calls, sc.minCalls))
-			ok = ok && c.alone.calls <= sc.minCalls+*s.Slack
+			parts = append(parts, fmt.Sprintf("%s%s %.2f (min %g)", sc.label, rowSuffix(gw), c.alone.calls, sc.min(gw)))
+			ok = ok && c.alone.calls <= sc.min(gw)+*s.Slack
 		}
 	}
 	return finish(g, parts, ok, len(parts) > 0, "no scenario run")
@@ -479,7 +485,7 @@ func rowSuffix(gw string) string {
 	case custgraph:
 		return ""
 	case custgraphNoCache:
-		return ", cache and sharing off"
+		return ", cache, sharing and directory off"
 	case custgraphRedis:
 		return ", on Redis"
 	}

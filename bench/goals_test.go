@@ -16,7 +16,7 @@ func TestShippedGoals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gf.Title != "Targets (issue 8)" || len(gf.Goals) != 6 {
+	if gf.Title != "Targets (issues 8 and 18)" || len(gf.Goals) != 12 {
 		t.Errorf("title %q, %d goals", gf.Title, len(gf.Goals))
 	}
 }
@@ -24,13 +24,15 @@ func TestShippedGoals(t *testing.T) {
 // The goals as data judge as goals.go did when it held them: the
 // expected rows were printed by the code they replaced, on the same
 // numbers. Where a ratio lacks a scenario, the row now names the
-// scenarios missing where it said "scenario not run".
+// scenarios missing where it said "scenario not run". Issue 18's goals,
+// against Tailcall, have a test of their own (TestJudgeAgainstTailcall).
 func TestJudgeKeepsTheReport(t *testing.T) {
 	lat := 50 * time.Millisecond
 	gf, err := loadGoals("goals.json", scenarios(lat))
 	if err != nil {
 		t.Fatal(err)
 	}
+	gf.Goals = slices.DeleteFunc(gf.Goals, func(g goalSpec) bool { return strings.HasPrefix(g.Target, "issue 18") })
 	all := []string{"a", "b", "c", "d", "a50", "b50", "c50"}
 	var got strings.Builder
 	for _, tc := range []struct {
@@ -70,6 +72,54 @@ func TestJudgeKeepsTheReport(t *testing.T) {
 		if g != w {
 			t.Errorf("row %d:\n got %s\nwant %s", i+1, g, w)
 		}
+	}
+}
+
+// Issue 18's goals judge custgraph against Tailcall: CPU per query, RPS,
+// p99 and peak RSS, each met or not by its own bound.
+func TestJudgeAgainstTailcall(t *testing.T) {
+	lat := 50 * time.Millisecond
+	gf, err := loadGoals("goals.json", scenarios(lat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gf.Goals = slices.DeleteFunc(gf.Goals, func(g goalSpec) bool { return !strings.HasPrefix(g.Target, "issue 18") })
+	res := results{}
+	put := func(sc, gw string, rps, p99, cpu float64) {
+		if res[sc] == nil {
+			res[sc] = map[string]*cell{}
+		}
+		res[sc][gw] = &cell{runs: []runResult{{}}, sum: summary{RPS: rps, P99ms: p99, CPUms: cpu}}
+	}
+	put("a", custgraphNoCache, 4000, 9, 0.21)
+	put("a", tailcallDedupe, 7000, 6, 0.1)
+	put("c", custgraphNoCache, 3000, 11, 0.4)
+	put("c", tailcallDedupe, 2900, 10, 0.3)
+	put("a", custgraph, 9800, 5.6, 0.1)
+	put("a", tailcall, 9700, 5.7, 0.1)
+	put("c", custgraph, 7000, 7.5, 0.1)
+	put("c", tailcall, 7100, 7.4, 0.1)
+	mem := map[string][]procMemory{custgraph: {{pid: 1, name: "custgraph", peakKB: 60000}}, tailcall: {{pid: 3, name: "tailcall", peakKB: 50000}}}
+	j := judging{res: res, mem: mem, latency: lat, unavailable: map[string]string{}}
+	for _, sc := range scenarios(lat) {
+		if sc.id == "a" || sc.id == "c" {
+			j.plan = append(j.plan, sc)
+		}
+	}
+	var got []string
+	for _, g := range judge(gf.Goals, j) {
+		got = append(got, g.numbers+" → "+g.status)
+	}
+	want := []string{
+		"(a) 0.210 vs 0.100 ms = 2.10×; (c) 0.400 vs 0.300 ms = 1.33× → **not met**",
+		"4,000 vs 7,000 rps = 0.57× → met",
+		"3,000 vs 2,900 rps = 1.03× → met",
+		"(a) 9,800 vs 9,700 rps = 1.01×; (c) 7,000 vs 7,100 rps = 0.99× → **not met**",
+		"(a) 5.60 vs 5.70 ms = 0.98×; (c) 7.50 vs 7.40 ms = 1.01× → **not met**",
+		"58.6 MiB vs 48.8 MiB (tailcall, pid 3) = 1.20× → met",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("judged:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

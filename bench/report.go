@@ -74,8 +74,9 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 	p("custgraph runs with its defaults: record caches on, and identical queries in flight at the same")
 	p("moment share one execution and its answer (`CUSTGRAPH_SHARE_INFLIGHT`; nothing is kept once")
 	p("answered). The closed loop sends the same query from every worker, so under load many share. The")
-	p("*cache and sharing off* row turns both off: every query executes and decodes its own vendor page,")
-	p("unless an identical vendor call is in flight at the same moment.")
+	p("*cache, sharing and directory off* row turns both off, and the directory (whose copy would answer")
+	p("(c)'s matches without the CRM): every query executes and decodes its own vendor answers, unless")
+	p("an identical vendor call is in flight at the same moment.")
 	p("")
 	p("- *calls/query, load*: the vendor calls the gateway's own simulator counted during the runs, over")
 	p("  the queries answered. custgraph makes identical vendor calls in flight at the same moment once,")
@@ -103,7 +104,7 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 			s := c.sum
 			alone := fmt.Sprintf("%.2f", c.alone.calls)
 			if gw == custgraph || gw == custgraphNoCache || gw == custgraphRedis {
-				alone += fmt.Sprintf(" (min %g)", sc.minCalls)
+				alone += fmt.Sprintf(" (min %g)", sc.min(gw))
 			}
 			p("| %s | %s | %s | %s | %s | %d%s | %.2f | %s | %s | %s | %s | %s |", sc.label, gw, rps(s.RPS), msec(s.P50ms),
 				msec(s.P99ms), s.Failed+c.alone.failed, refusals(s.Refused+c.alone.refused), s.CallsPerQuery, alone, msec(s.CPUms),
@@ -118,6 +119,9 @@ func (b *bench) writeReport(res results, mem map[string][]procMemory, meshReason
 		if !seen[sc.meshKey] {
 			seen[sc.meshKey] = true
 			p("- (%s) %g: %s.", sc.meshKey, sc.minCalls, sc.why)
+			if sc.minNoCache != nil {
+				p("  %g %s.", *sc.minNoCache, sc.whyNoCache)
+			}
 		}
 	}
 	p("")

@@ -8,7 +8,7 @@ import (
 
 // tailcallPairs are the comparisons of issue 18's table: custgraph's
 // defaults against Tailcall with dedupe and @cache, and custgraph doing
-// each query's work (cache and sharing off) against Tailcall with dedupe
+// each query's work (cache, sharing and directory off) against Tailcall with dedupe
 // only.
 var tailcallPairs = [][2]string{{custgraph, tailcall}, {custgraphNoCache, tailcallDedupe}}
 
@@ -29,7 +29,7 @@ func tailcallSection(plan []scenario, res results, mem map[string][]procMemory, 
 	p("call `@http(…, dedupe: true)`, the tokens fetched once and baked in (it cannot log in itself).")
 	p("*Tailcall* adds `@cache` to every vendor call, for as long as custgraph's caches keep a record")
 	p("(U8 and YCM 1 min, CRM 5 min); *Tailcall, dedupe only* has no cache: every query does its own")
-	p("work, as *custgraph, cache and sharing off*. Tailcall's (a) and (c) are custgraph's own queries,")
+	p("work, as *custgraph, cache, sharing and directory off*. Tailcall's (a) and (c) are custgraph's own queries,")
 	p("and the bench checks before the rounds that it answers the same U8 rows (ids and names, in")
 	p("order); its (c) matches are the CRM's exact-name lookup (`duplicates/matching_name`, one per row),")
 	p("which custgraph finds too, among names typed otherwise. The ratios are custgraph's number over")
