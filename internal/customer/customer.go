@@ -411,8 +411,24 @@ func (e Edge) Cursor() string {
 // PageInfo tells whether more pages follow.
 type PageInfo struct {
 	HasNextPage bool
-	EndCursor   *string
+	// endCursor encodes the end cursor when a client asks for it: most
+	// select nodes alone, and encoding it (JSON, base64) on every page
+	// cost 3 % of the CPU of a 20-row list query (issue 18).
+	endCursor func() string
 }
+
+// EndCursor is the opaque position after the page's last record, nil
+// when there is none.
+func (p PageInfo) EndCursor() *string {
+	if p.endCursor == nil {
+		return nil
+	}
+	s := p.endCursor()
+	return &s
+}
+
+// SetEndCursor makes encode the page's end cursor, called when asked for.
+func (p *PageInfo) SetEndCursor(encode func() string) { p.endCursor = encode }
 
 // SourceStatus is the state of one upstream as this gateway sees it.
 type SourceStatus struct {

@@ -223,12 +223,10 @@ func (s *Service) List(ctx context.Context, r ListRequest) (*Connection, []error
 			conn.PageInfo.HasNextPage = true
 		}
 	}
-	end := state.encode()
-	if len(conn.Edges) > 0 {
-		end = conn.Edges[len(conn.Edges)-1].Cursor()
-	}
-	if len(conn.Edges) > 0 || conn.PageInfo.HasNextPage {
-		conn.PageInfo.EndCursor = &end
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.SetEndCursor(conn.Edges[n-1].Cursor)
+	} else if conn.PageInfo.HasNextPage {
+		conn.PageInfo.SetEndCursor(state.encode)
 	}
 	return conn, errs
 }

@@ -68,7 +68,7 @@ func TestListAsksTheVendorForWhatItReturns(t *testing.T) {
 		for _, n := range conn.Nodes() {
 			got = append(got, n.SourceID)
 		}
-		after = *conn.PageInfo.EndCursor
+		after = *conn.PageInfo.EndCursor()
 	}
 	if len(got) != 60 || got[0] != "00000001" || got[59] != "00000060" {
 		t.Fatalf("three pages of 20 read %d records, %v … %v", len(got), got[0], got[len(got)-1])

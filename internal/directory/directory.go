@@ -497,11 +497,10 @@ func (d *Directory) List(_ context.Context, q customer.DirectoryQuery) (*custome
 		conn.Edges[i] = customer.EdgeWith(e.C, func() string { return encode(k) })
 	}
 	if n := len(res.Keys); n > 0 {
-		end := encode(res.Keys[n-1])
-		conn.PageInfo.EndCursor = &end
-	} else if q.After != "" {
-		end := q.After
-		conn.PageInfo.EndCursor = &end
+		last := res.Keys[n-1]
+		conn.PageInfo.SetEndCursor(func() string { return encode(last) })
+	} else if after := q.After; after != "" {
+		conn.PageInfo.SetEndCursor(func() string { return after })
 	}
 	return conn, nil
 }
