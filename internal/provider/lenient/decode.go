@@ -1,0 +1,255 @@
+package lenient
+
+import (
+	"encoding/json"
+	"reflect"
+	"unsafe"
+)
+
+// Decode decodes data into v (a pointer to a struct) exactly as
+// json.Unmarshal(data, v) would, for the shapes vendors send; ok is
+// false, and v untouched, whenever it cannot be sure, and the caller then
+// uses json.Unmarshal.
+//
+// json.Unmarshal reads its input twice with a byte-at-a-time state
+// machine (once to validate it, once to decode it) before it hands each
+// lenient field its bytes; Decode reads it once. It is sure of:
+//   - structs whose fields (promoted ones included) are Unmarshalers,
+//     booleans, numbers, strings, structs, pointers to structs and slices
+//     of structs;
+//   - member names that equal a field's name, or no field's name in any
+//     case (such members are skipped); a name with escapes or non-ASCII
+//     bytes, or one that equals a field's only in another case, is left
+//     to encoding/json and its case folding;
+//   - a pointer or slice field that is nil when its member comes
+//     (encoding/json decodes into an existing one), or whose value is
+//     null.
+//
+// Any error, from the input or from a field's UnmarshalJSON, makes ok
+// false.
+func Decode(data []byte, v any) (ok bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return false
+	}
+	st := structOf(rv.Type().Elem())
+	if st == nil {
+		return false
+	}
+	d := decoder{scanner{data: data}}
+	i := d.space(0)
+	if i < len(data) && data[i] == 'n' {
+		// encoding/json leaves a struct as it is for null.
+		end := d.literal(i, "null")
+		return end >= 0 && d.space(end) == len(data)
+	}
+	if i >= len(data) || data[i] != '{' {
+		return false
+	}
+	// The caller's value only changes once the whole input has been read
+	// without a doubt.
+	fresh := reflect.New(rv.Type().Elem()).Elem()
+	fresh.Set(rv.Elem())
+	end := d.object(i, fresh, st, nil)
+	if end < 0 || d.space(end) != len(data) {
+		return false
+	}
+	rv.Elem().Set(fresh)
+	return true
+}
+
+// decoder is a scanner that decodes into structs as it validates. Its
+// methods return what the scanner's do; -1 also when Decode is not sure.
+type decoder struct {
+	scanner
+}
+
+// object decodes the object at i into sv, an addressable struct whose
+// table is st. follow, when not nil, has a hint for each field and one
+// for the start (see elements).
+func (d *decoder) object(i int, sv reflect.Value, st *structType, follow []int32) int {
+	if d.depth++; d.depth > maxDepth {
+		return -1
+	}
+	data := d.data
+	i = d.space(i + 1)
+	if i < len(data) && data[i] == '}' {
+		d.depth--
+		return i + 1
+	}
+	prev := 0 // follow's index: 0 at the start, n+1 after field n
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return -1
+		}
+		end, plain := d.str(i)
+		if !plain { // end < 0 is not plain either
+			return -1
+		}
+		key := data[i+1 : end-1]
+		if i = d.colon(end); i < 0 {
+			return -1
+		}
+		if n := st.find(key, follow, prev); n >= 0 {
+			i = d.field(i, sv, &st.fields[n])
+			prev = n + 1
+		} else if st.matchesFolded(key) {
+			return -1
+		} else {
+			i = d.value(i)
+		}
+		if i < 0 {
+			return -1
+		}
+		var more bool
+		if i, more = d.next(i, '}'); i < 0 || !more {
+			return i
+		}
+	}
+}
+
+// field decodes the value at i into sv's field f.
+func (d *decoder) field(i int, sv reflect.Value, f *field) int {
+	if i >= len(d.data) {
+		return -1
+	}
+	fv := sv.Field(f.index[0])
+	for _, n := range f.index[1:] {
+		fv = fv.Field(n)
+	}
+	switch f.kind {
+	case kindMethod:
+		end := d.value(i)
+		if end < 0 || (f.shares && !fv.IsNil()) {
+			return -1
+		}
+		// The value's bytes without the space around them, as
+		// encoding/json passes them.
+		if call(f.method, fv, d.data[i:end]) != nil {
+			return -1
+		}
+		return end
+	case kindBasic:
+		end := d.value(i)
+		if end < 0 || json.Unmarshal(d.data[i:end], fv.Addr().Interface()) != nil {
+			return -1
+		}
+		return end
+	}
+	switch d.data[i] {
+	case 'n':
+		// null leaves a struct alone and sets a pointer or slice to nil.
+		if f.kind != kindStruct {
+			fv.SetZero()
+		}
+		return d.literal(i, "null")
+	case '{':
+		switch f.kind {
+		case kindStruct:
+			return d.object(i, fv, f.sub, nil)
+		case kindPointer:
+			if !fv.IsNil() {
+				return -1
+			}
+			p := reflect.New(f.elem)
+			fv.Set(p)
+			return d.object(i, p.Elem(), f.sub, nil)
+		}
+	case '[':
+		if f.kind == kindSlice && fv.IsNil() {
+			return d.array(i, fv, f.sub)
+		}
+	}
+	// Anything else is an error to encoding/json, or not sure.
+	return -1
+}
+
+// array decodes the array at i into sv, a nil slice of structs whose
+// table is st, as encoding/json does: each element starts zero, and null
+// leaves it zero.
+func (d *decoder) array(i int, sv reflect.Value, st *structType) int {
+	if d.depth++; d.depth > maxDepth {
+		return -1
+	}
+	data := d.data
+	i = d.space(i + 1)
+	if i < len(data) && data[i] == ']' {
+		d.depth--
+		sv.Set(reflect.MakeSlice(sv.Type(), 0, 0)) // [] is an empty slice, not nil
+		return i + 1
+	}
+	buf, _ := st.scratch.Get().(*reflect.Value)
+	if buf == nil {
+		v := reflect.New(reflect.SliceOf(st.typ)).Elem()
+		buf = &v
+	}
+	n, end := d.elements(i, *buf, st)
+	if end >= 0 {
+		out := reflect.MakeSlice(sv.Type(), n, n)
+		reflect.Copy(out, *buf)
+		sv.Set(out)
+	}
+	// Nothing of the answer stays behind in the pool.
+	buf.Clear()
+	buf.SetLen(0)
+	st.scratch.Put(buf)
+	return end
+}
+
+// elements decodes the elements of a non-empty array, the first at i,
+// into buf, an empty slice, and returns how many there were.
+func (d *decoder) elements(i int, buf reflect.Value, st *structType) (n, end int) {
+	data := d.data
+	// Records of a list tend to have their members in one order: follow
+	// keeps, for each field (and the start), the field whose member came
+	// next in the last record, to try before looking the name up.
+	var hints [64]int32
+	var follow []int32
+	if len(st.fields) < len(hints) {
+		follow = hints[:len(st.fields)+1]
+	}
+	for ; ; n++ {
+		if i >= len(data) {
+			return n, -1
+		}
+		if n >= buf.Cap() {
+			buf.Grow(1)
+		}
+		buf.SetLen(n + 1)
+		switch data[i] {
+		case '{':
+			i = d.object(i, buf.Index(n), st, follow)
+		case 'n':
+			i = d.literal(i, "null")
+		default:
+			return n + 1, -1
+		}
+		if i < 0 {
+			return n + 1, -1
+		}
+		var more bool
+		if i, more = d.next(i, ']'); i < 0 || !more {
+			return n + 1, i
+		}
+	}
+}
+
+// call calls the UnmarshalJSON method of fv's pointer, directly for this
+// package's types.
+func call(m method, fv reflect.Value, b []byte) error {
+	p := unsafe.Pointer(fv.UnsafeAddr())
+	switch m {
+	case methodString:
+		return (*String)(p).UnmarshalJSON(b)
+	case methodInt:
+		return (*Int)(p).UnmarshalJSON(b)
+	case methodFloat:
+		return (*Float)(p).UnmarshalJSON(b)
+	case methodBool:
+		return (*Bool)(p).UnmarshalJSON(b)
+	case methodStrings:
+		return (*Strings)(p).UnmarshalJSON(b)
+	}
+	u, _ := reflect.TypeAssert[json.Unmarshaler](fv.Addr())
+	return u.UnmarshalJSON(b)
+}
