@@ -87,7 +87,7 @@ type Float struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *Float) UnmarshalJSON(b []byte) error {
 	if t, ok := text(b); ok {
-		t = bytes.TrimSpace(t)
+		t = trimSpace(t)
 		if len(t) == 0 {
 			*f = Float{}
 			return nil
@@ -136,7 +136,7 @@ type Int struct {
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Int) UnmarshalJSON(b []byte) error {
 	if t, ok := text(b); ok {
-		t = bytes.TrimSpace(t)
+		t = trimSpace(t)
 		if len(t) == 0 {
 			*n = Int{}
 			return nil
@@ -194,7 +194,7 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	if t, ok := text(b); ok {
 		// Only spellings that lower-casing leaves alone, so that the
 		// answer is the one unmarshalSlow would give.
-		switch string(bytes.TrimSpace(t)) {
+		switch string(trimSpace(t)) {
 		case "":
 			*v = Bool{}
 			return nil
@@ -291,7 +291,7 @@ func (ss *Strings) UnmarshalJSON(b []byte) error {
 // decodes: encoding/json would rewrite such strings, so their bytes are
 // not their text.
 func text(b []byte) (t []byte, ok bool) {
-	b = bytes.TrimSpace(b)
+	b = trimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		return nil, true
@@ -308,6 +308,16 @@ func text(b []byte) (t []byte, ok bool) {
 		return b, true
 	}
 	return nil, false
+}
+
+// trimSpace is bytes.TrimSpace without its work for the usual value,
+// which starts and ends with a printable ASCII byte (a quote, a digit, a
+// letter): neither can be (part of) a space.
+func trimSpace(b []byte) []byte {
+	if len(b) > 0 && ' ' < b[0] && b[0] < utf8.RuneSelf && ' ' < b[len(b)-1] && b[len(b)-1] < utf8.RuneSelf {
+		return b
+	}
+	return bytes.TrimSpace(b)
 }
 
 // ordinary reports whether in holds no quote, backslash or control
