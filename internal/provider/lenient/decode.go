@@ -82,20 +82,23 @@ func (d *decoder) object(i int, sv reflect.Value, st *structType, follow []int32
 		if i >= len(data) || data[i] != '"' {
 			return -1
 		}
-		end, plain := d.str(i)
-		if !plain { // end < 0 is not plain either
+		// A name with escapes or non-ASCII bytes is left to encoding/json,
+		// which unescapes it and folds its case with Unicode's rules.
+		end, escaped := d.str(i)
+		if end < 0 || escaped || !ascii(data[i+1:end-1]) {
 			return -1
 		}
 		key := data[i+1 : end-1]
 		if i = d.colon(end); i < 0 {
 			return -1
 		}
-		if n := st.find(key, follow, prev); n >= 0 {
+		switch n, folded := st.find(key, follow, prev); {
+		case n >= 0:
 			i = d.field(i, sv, &st.fields[n])
 			prev = n + 1
-		} else if st.matchesFolded(key) {
-			return -1
-		} else {
+		case folded:
+			return -1 // encoding/json would decode it into that field
+		default:
 			i = d.value(i)
 		}
 		if i < 0 {
@@ -113,6 +116,14 @@ func (d *decoder) field(i int, sv reflect.Value, f *field) int {
 	if i >= len(d.data) {
 		return -1
 	}
+	if f.method != methodAny {
+		// This package's types, most fields, without reflect.
+		end := d.value(i)
+		if end < 0 || !own(f.method, unsafe.Add(unsafe.Pointer(sv.UnsafeAddr()), f.offset), d.data[i:end]) {
+			return -1
+		}
+		return end
+	}
 	fv := sv.Field(f.index[0])
 	for _, n := range f.index[1:] {
 		fv = fv.Field(n)
@@ -125,7 +136,8 @@ func (d *decoder) field(i int, sv reflect.Value, f *field) int {
 		}
 		// The value's bytes without the space around them, as
 		// encoding/json passes them.
-		if call(f.method, fv, d.data[i:end]) != nil {
+		u, _ := reflect.TypeAssert[json.Unmarshaler](fv.Addr())
+		if u.UnmarshalJSON(d.data[i:end]) != nil {
 			return -1
 		}
 		return end
@@ -234,22 +246,22 @@ func (d *decoder) elements(i int, buf reflect.Value, st *structType) (n, end int
 	}
 }
 
-// call calls the UnmarshalJSON method of fv's pointer, directly for this
-// package's types.
-func call(m method, fv reflect.Value, b []byte) error {
-	p := unsafe.Pointer(fv.UnsafeAddr())
+// own calls UnmarshalJSON of this package's type m at p with the value's
+// bytes b, and reports whether it took them.
+func own(m method, p unsafe.Pointer, b []byte) bool {
 	switch m {
 	case methodString:
-		return (*String)(p).UnmarshalJSON(b)
+		return (*String)(p).UnmarshalJSON(b) == nil
 	case methodInt:
-		return (*Int)(p).UnmarshalJSON(b)
+		return (*Int)(p).UnmarshalJSON(b) == nil
 	case methodFloat:
-		return (*Float)(p).UnmarshalJSON(b)
+		return (*Float)(p).UnmarshalJSON(b) == nil
 	case methodBool:
-		return (*Bool)(p).UnmarshalJSON(b)
+		return (*Bool)(p).UnmarshalJSON(b) == nil
 	case methodStrings:
-		return (*Strings)(p).UnmarshalJSON(b)
+		// A list already there may share memory with the caller's.
+		ss := (*Strings)(p)
+		return *ss == nil && ss.UnmarshalJSON(b) == nil
 	}
-	u, _ := reflect.TypeAssert[json.Unmarshaler](fv.Addr())
-	return u.UnmarshalJSON(b)
+	return false
 }

@@ -3,6 +3,7 @@ package lenient
 import (
 	"cmp"
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -43,8 +44,11 @@ const (
 
 // field is one member name's field, as encoding/json resolves it.
 type field struct {
-	name   string
-	index  []int
+	name  string
+	index []int
+	// offset is the field's offset in the struct (through embedded
+	// structs, which are never pointers), for method.
+	offset uintptr
 	kind   fieldKind
 	method method // of kindMethod
 	// shares (kindMethod) is true when the field's type holds references
@@ -61,12 +65,13 @@ type field struct {
 type structType struct {
 	typ    reflect.Type
 	fields []field
-	// exact maps each member name to its field.
-	exact map[string]int
-	// folded holds the field names in lower case: a member name found
-	// here but not in exact is one encoding/json would match without
-	// regard to case, which Decode leaves to it.
-	folded map[string]struct{}
+	// names is an open-addressing hash table of the fields by their
+	// names, hashed without regard to ASCII case, so that one probe finds
+	// a member's field or tells that encoding/json would match it in
+	// another case. Most members of the CRM's answers are of no field,
+	// and two map lookups (the name, then the name in lower case) cost a
+	// third of their decoding.
+	names []slot
 	// scratch holds slices of typ (as *reflect.Value) that arrays are
 	// decoded into before they are copied into a slice of their length:
 	// growing the slice itself would allocate and copy it again and
@@ -74,47 +79,61 @@ type structType struct {
 	scratch sync.Pool
 }
 
-// maxName bounds field names, so that folding a member name needs no
-// allocation.
-const maxName = 64
-
-// find returns the index of the field named key, or -1. follow, when
-// not nil, holds hints: follow[prev] is one more than the index of the
-// field tried first, where prev is one more than the index of the field
-// of the object's previous member (0 for its first).
-func (st *structType) find(key []byte, follow []int32, prev int) int {
-	// string(key) in a comparison or an index expression does not
-	// allocate.
-	if follow != nil {
-		if h := follow[prev]; h > 0 && st.fields[h-1].name == string(key) {
-			return int(h - 1)
-		}
-	}
-	n, found := st.exact[string(key)]
-	if !found {
-		return -1
-	}
-	if follow != nil {
-		follow[prev] = int32(n + 1)
-	}
-	return n
+// slot is an entry of structType.names.
+type slot struct {
+	hash  uint32 // the name's nameHash: other names are passed over unread
+	field int32  // the field's index + 1; 0 for an empty slot
 }
 
-// matchesFolded reports whether key, an ASCII name, matches a field when
-// case is ignored.
-func (st *structType) matchesFolded(key []byte) bool {
-	if len(key) > maxName {
-		return false // no field name is that long
-	}
-	var buf [maxName]byte
-	for i, c := range key {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+// find returns the index of the field named key, or -1; folded is true
+// when no field has that name but one has it in another case. follow,
+// when not nil, holds hints: follow[prev] is one more than the index of
+// the field tried first, where prev is one more than the index of the
+// field of the object's previous member (0 for its first).
+func (st *structType) find(key []byte, follow []int32, prev int) (n int, folded bool) {
+	// string(key) in a comparison does not allocate.
+	if follow != nil {
+		if h := follow[prev]; h > 0 && st.fields[h-1].name == string(key) {
+			return int(h - 1), false
 		}
-		buf[i] = c
 	}
-	_, ok := st.folded[string(buf[:len(key)])]
-	return ok
+	h := nameHash(key)
+	mask := uint32(len(st.names) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := st.names[i]
+		switch {
+		case s.field == 0:
+			return -1, folded
+		case s.hash != h: // neither the name nor the name in another case
+		case st.fields[s.field-1].name == string(key):
+			if follow != nil {
+				follow[prev] = s.field
+			}
+			return int(s.field - 1), false
+		default:
+			folded = folded || asciiEqualFold(key, st.fields[s.field-1].name)
+		}
+	}
+}
+
+// nameHash hashes name with ASCII letters in lower case (and a few other
+// bytes taken for others, which only makes names collide). It reads the
+// first and the last eight bytes (or four, or three single ones), which
+// tell field names apart, instead of every byte: every member of an
+// answer is hashed.
+func nameHash(name []byte) uint32 {
+	const lower = 0x20 * lowBits
+	var a, b uint64
+	switch n := len(name); {
+	case n >= 8:
+		a, b = binary.LittleEndian.Uint64(name), binary.LittleEndian.Uint64(name[n-8:])
+	case n >= 4:
+		a, b = uint64(binary.LittleEndian.Uint32(name)), uint64(binary.LittleEndian.Uint32(name[n-4:]))
+	case n > 0:
+		a = uint64(name[0]) | uint64(name[n/2])<<8 | uint64(name[n-1])<<16
+	}
+	h := ((a|lower)*0x9E3779B97F4A7C15 ^ (b | lower) ^ uint64(len(name))) * 0xBF58476D1CE4E5B9
+	return uint32(h >> 32)
 }
 
 var (
@@ -235,16 +254,28 @@ func buildStruct(t reflect.Type, building map[reflect.Type]bool) *structType {
 		}
 	}
 
-	st := &structType{typ: t, exact: map[string]int{}, folded: map[string]struct{}{}}
-	for _, c := range dominant(found) {
+	fields := dominant(found)
+	size := 1
+	for size < 4*len(fields) { // at most a quarter full: short probes
+		size *= 2
+	}
+	st := &structType{typ: t, names: make([]slot, size)}
+	for _, c := range fields {
 		f, ok := fieldOf(c.typ, building)
-		if !ok || len(c.name) > maxName {
+		if !ok {
 			return nil
 		}
 		f.name, f.index = c.name, c.index
-		st.exact[c.name] = len(st.fields)
-		st.folded[strings.ToLower(c.name)] = struct{}{}
+		for s, i := t, 0; i < len(c.index); s, i = s.Field(c.index[i]).Type, i+1 {
+			f.offset += s.Field(c.index[i]).Offset
+		}
 		st.fields = append(st.fields, f)
+		h := nameHash([]byte(c.name))
+		i := h & uint32(size-1)
+		for st.names[i].field != 0 {
+			i = (i + 1) & uint32(size-1)
+		}
+		st.names[i] = slot{h, int32(len(st.fields))}
 	}
 	return st
 }

@@ -112,31 +112,23 @@ func (s *scanner) digits(i int) int {
 	return i
 }
 
-// str reads a string. plain is true when it has neither escapes nor
-// bytes outside ASCII, that is when its bytes are its text and compare
-// with field names as encoding/json compares them. Invalid UTF-8 is
-// valid JSON to encoding/json (it decodes to U+FFFD), so it is accepted.
-func (s *scanner) str(i int) (end int, plain bool) {
+// str reads a string; escaped tells whether it has escapes. Invalid
+// UTF-8 is valid JSON to encoding/json (it decodes to U+FFFD), so it is
+// accepted.
+func (s *scanner) str(i int) (end int, escaped bool) {
 	d := s.data
-	var seen uint64 // the bytes passed, or-ed: their high bits tell non-ASCII
-	plain = true
 	for i++; ; {
 		// Strings are most of an answer: pass eight bytes at a time up
 		// to the first that needs a look.
 		if len(d)-i >= 8 {
-			w := binary.LittleEndian.Uint64(d[i:])
-			m := special(w)
+			m := special(binary.LittleEndian.Uint64(d[i:]))
 			if m == 0 {
-				seen |= w
 				i += 8
 				continue
 			}
-			n := bits.TrailingZeros64(m) / 8
-			seen |= w & (1<<(8*n) - 1)
-			i += n
+			i += bits.TrailingZeros64(m) / 8
 		} else {
 			for i < len(d) && d[i] != '"' && d[i] != '\\' && d[i] >= 0x20 {
-				seen |= uint64(d[i])
 				i++
 			}
 			if i >= len(d) {
@@ -145,9 +137,9 @@ func (s *scanner) str(i int) (end int, plain bool) {
 		}
 		switch d[i] {
 		case '"':
-			return i + 1, plain && seen&highBits == 0
+			return i + 1, escaped
 		case '\\':
-			plain = false
+			escaped = true
 			i++
 			if i >= len(d) {
 				return -1, false
@@ -167,6 +159,18 @@ func (s *scanner) str(i int) (end int, plain bool) {
 			return -1, false
 		}
 	}
+}
+
+// ascii reports whether b is all ASCII.
+func ascii(b []byte) bool {
+	var seen uint64
+	for ; len(b) >= 8; b = b[8:] {
+		seen |= binary.LittleEndian.Uint64(b)
+	}
+	for _, c := range b {
+		seen |= uint64(c)
+	}
+	return seen&highBits == 0
 }
 
 const (

@@ -18,7 +18,7 @@ var scanSeeds = []string{
 }
 
 // checkScan fails when the scanner and encoding/json disagree on whether
-// b is valid, or when str calls a string plain that is not.
+// b is valid, or when str or ascii are wrong about a string.
 func checkScan(t *testing.T, b []byte) {
 	t.Helper()
 	s := scanner{data: b}
@@ -31,11 +31,13 @@ func checkScan(t *testing.T, b []byte) {
 		t.Fatalf("scanner says valid = %v for %q, encoding/json %v", valid, b, !valid)
 	}
 	if i := s.space(0); valid && b[i] == '"' {
-		_, plain := s.str(i)
-		in := bytes.TrimSpace(b)
-		want := !bytes.ContainsRune(in, '\\') && !strings.ContainsFunc(string(in), func(r rune) bool { return r >= 0x80 })
-		if plain != want {
-			t.Fatalf("str(%q): plain = %v, want %v", b, plain, want)
+		end, escaped := s.str(i)
+		in := b[i+1 : end-1]
+		if escaped != bytes.ContainsRune(in, '\\') {
+			t.Fatalf("str(%q): escaped = %v", b, escaped)
+		}
+		if want := !strings.ContainsFunc(string(in), func(r rune) bool { return r >= 0x80 }); ascii(in) != want {
+			t.Fatalf("ascii(%q) = %v", in, !want)
 		}
 	}
 }
