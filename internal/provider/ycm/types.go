@@ -144,6 +144,9 @@ func decodeSuccess(status int, body []byte, into any) bool {
 	if dst.Kind() != reflect.Pointer || dst.IsNil() || !dst.Elem().IsZero() {
 		return false
 	}
+	if p, ok := into.(*wirePage); ok && decodeOnce(status, body, p) {
+		return true
+	}
 	// A fresh value, so that an answer refused below leaves into alone.
 	fresh := reflect.New(dst.Elem().Type())
 	d := dataDirect{Data: fresh.Interface()}
@@ -157,6 +160,29 @@ func decodeSuccess(status int, body []byte, into any) bool {
 		return false
 	}
 	dst.Elem().Set(fresh.Elem())
+	return true
+}
+
+// dataOf is envelope with data decoded in the same pass as the rest, for
+// lenient.Decode, which reads the answer once where json.Unmarshal reads
+// it twice with a slower scanner.
+type dataOf[T any] struct {
+	envelope
+	// Data shadows envelope.Data. A pointer, so that an answer without
+	// data (or with null) is told apart.
+	Data *T `json:"data"`
+}
+
+// decodeOnce is decodeSuccess with lenient.Decode; into is zero.
+// lenient.Decode refuses what it is not sure of, two data members for one
+// (Data is no longer nil at the second), and decodeSuccess then decodes
+// the answer with encoding/json.
+func decodeOnce[T any](status int, body []byte, into *T) bool {
+	var d dataOf[T]
+	if !lenient.Decode(body, &d) || d.Data == nil || tokenRefused(status, &d.envelope) || check(status, d.envelope, nil) != nil {
+		return false
+	}
+	*into = *d.Data
 	return true
 }
 
