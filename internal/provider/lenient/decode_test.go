@@ -230,3 +230,38 @@ func TestDecodeUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeConcurrent decodes into a type not seen before from several
+// goroutines at once, so that -race watches the table being built and the
+// lists' scratch slices being shared.
+func TestDecodeConcurrent(t *testing.T) {
+	type row struct {
+		ID String `json:"id"`
+	}
+	type page struct {
+		Rows []row `json:"rows"`
+	}
+	in := []byte(`{"rows":[{"id":"1"},{"id":"2"},{"id":"3"}]}`)
+	var want page
+	if err := json.Unmarshal(in, &want); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan page)
+	for range 8 {
+		go func() {
+			var got page
+			for range 50 {
+				got = page{}
+				if !Decode(in, &got) {
+					break
+				}
+			}
+			done <- got
+		}()
+	}
+	for range 8 {
+		if got := <-done; !reflect.DeepEqual(got, want) {
+			t.Errorf("got %+v, want %+v", got, want)
+		}
+	}
+}
