@@ -65,9 +65,8 @@ type decoder struct {
 }
 
 // object decodes the object at i into sv, an addressable struct whose
-// table is st. follow, when not nil, has a hint for each field and one
-// for the start (see elements).
-func (d *decoder) object(i int, sv reflect.Value, st *structType, follow []int32) int {
+// table is st, with hints when it is a list's record.
+func (d *decoder) object(i int, sv reflect.Value, st *structType, h hints) int {
 	if d.depth++; d.depth > maxDepth {
 		return -1
 	}
@@ -77,28 +76,35 @@ func (d *decoder) object(i int, sv reflect.Value, st *structType, follow []int32
 		d.depth--
 		return i + 1
 	}
-	prev := 0 // follow's index: 0 at the start, n+1 after field n
+	prev := 0 // the hints' index: 0 at the start, n+1 after field n
 	for {
 		if i >= len(data) || data[i] != '"' {
 			return -1
 		}
-		// A name with escapes or non-ASCII bytes is left to encoding/json,
-		// which unescapes it and folds its case with Unicode's rules.
-		end, escaped := d.str(i)
-		if end < 0 || escaped || !ascii(data[i+1:end-1]) {
-			return -1
+		n, end := h.predict(st, data, i, prev)
+		if n < 0 {
+			// A name with escapes or non-ASCII bytes is left to
+			// encoding/json, which unescapes it and folds its case with
+			// Unicode's rules.
+			var escaped, folded bool
+			end, escaped = d.str(i)
+			if end < 0 || escaped || !ascii(data[i+1:end-1]) {
+				return -1
+			}
+			if n, folded = st.find(data[i+1 : end-1]); folded {
+				return -1 // encoding/json would decode it into that field
+			}
+			if n >= 0 {
+				h.learn(prev, n)
+			}
 		}
-		key := data[i+1 : end-1]
 		if i = d.colon(end); i < 0 {
 			return -1
 		}
-		switch n, folded := st.find(key, follow, prev); {
-		case n >= 0:
+		if n >= 0 {
 			i = d.field(i, sv, &st.fields[n])
 			prev = n + 1
-		case folded:
-			return -1 // encoding/json would decode it into that field
-		default:
+		} else {
 			i = d.value(i)
 		}
 		if i < 0 {
@@ -212,13 +218,10 @@ func (d *decoder) array(i int, sv reflect.Value, st *structType) int {
 // into buf, an empty slice, and returns how many there were.
 func (d *decoder) elements(i int, buf reflect.Value, st *structType) (n, end int) {
 	data := d.data
-	// Records of a list tend to have their members in one order: follow
-	// keeps, for each field (and the start), the field whose member came
-	// next in the last record, to try before looking the name up.
-	var hints [64]int32
-	var follow []int32
-	if len(st.fields) < len(hints) {
-		follow = hints[:len(st.fields)+1]
+	var space [2 * (maxHinted + 1)]int32
+	var h hints
+	if len(st.fields) <= maxHinted {
+		h = space[:2*(len(st.fields)+1)]
 	}
 	for ; ; n++ {
 		if i >= len(data) {
@@ -230,7 +233,7 @@ func (d *decoder) elements(i int, buf reflect.Value, st *structType) (n, end int
 		buf.SetLen(n + 1)
 		switch data[i] {
 		case '{':
-			i = d.object(i, buf.Index(n), st, follow)
+			i = d.object(i, buf.Index(n), st, h)
 		case 'n':
 			i = d.literal(i, "null")
 		default:

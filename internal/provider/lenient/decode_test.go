@@ -60,6 +60,7 @@ var decodeSeeds = []string{
 	`{"rows":[{"tags":["a"],"tags":["b"]}]}`, `{"rows":[{"tags":null,"tags":["b"]}]}`, `{"rows":[{"tags":[{"a":1},2]}]}`,
 	`{"rows":[{"id":1,"name":"a","count":1},{"name":"b","id":2},{"id":3,"x":1,"name":"c"},{"id":4,"name":"d","Name":"e"}]}`,
 	`{"rows":[{"id":1,"name":"a"},{"id":2,"name":"b","id":"3"},null,{}]}`,
+	`{"rows":[{"id":1,"name":"a"},{"id":2,"names":"b","name":"c"},{"id":3,"nam":"d"},{"id":4,"name\"":"e"},{"id":5,"Name":"f"}]}`,
 	`{"rows":[{"score":"NaN"}]}`, `{"rows":[{"score":1e400}]}`, `{"rows":[{"active":"TRUE"}]}`,
 	` { "code" : 0 , "rows" : [ { "id" : 1 } , { } ] } `, "{\"code\":0}\n", `null`, ` null `,
 	`{"code":1,}`, `{"code":01}`, `{"code":1.}`, `{"code":.5}`, `{"code":-}`, `{"code":1e}`, `{"code":tru}`,
@@ -118,6 +119,9 @@ func TestDecode(t *testing.T) {
 		{give: ` { "code" : 0 , "rows" : [ { "id" : 1 } , { } ] } `, ok: true},
 		{give: `{"rows":[{"id":1,"name":"a","count":1},{"name":"b","id":2},{"id":3,"x":1,"name":"c"}]}`, ok: true},
 		{give: `{"rows":[{"id":1,"name":"a"},{"id":2,"name":"b","id":"3"},null,{}]}`, ok: true},
+		{give: `{"rows":[{"id":1,"name":"a"},{"id":2,"names":"b","name":"c"},{"id":3,"nam":"d"},{"id":4,"na":"e","name":"f"}]}`, ok: true},
+		{give: `{"rows":[{"id":1,"name":"a"},{"id":2,"name\"":"e"}]}`},
+		{give: `{"rows":[{"id":1,"name":"a"},{"id":2,"Name":"f"}]}`},
 		{give: `null`, earlier: `{"code":1}`, ok: true},
 		{give: `{"code":2}`, earlier: `{"code":1,"message":"m","owner":null}`, ok: true},
 

@@ -86,17 +86,8 @@ type slot struct {
 }
 
 // find returns the index of the field named key, or -1; folded is true
-// when no field has that name but one has it in another case. follow,
-// when not nil, holds hints: follow[prev] is one more than the index of
-// the field tried first, where prev is one more than the index of the
-// field of the object's previous member (0 for its first).
-func (st *structType) find(key []byte, follow []int32, prev int) (n int, folded bool) {
-	// string(key) in a comparison does not allocate.
-	if follow != nil {
-		if h := follow[prev]; h > 0 && st.fields[h-1].name == string(key) {
-			return int(h - 1), false
-		}
-	}
+// when no field has that name but one has it in another case.
+func (st *structType) find(key []byte) (n int, folded bool) {
 	h := nameHash(key)
 	mask := uint32(len(st.names) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
@@ -105,10 +96,7 @@ func (st *structType) find(key []byte, follow []int32, prev int) (n int, folded 
 		case s.field == 0:
 			return -1, folded
 		case s.hash != h: // neither the name nor the name in another case
-		case st.fields[s.field-1].name == string(key):
-			if follow != nil {
-				follow[prev] = s.field
-			}
+		case st.fields[s.field-1].name == string(key): // no allocation
 			return int(s.field - 1), false
 		default:
 			folded = folded || asciiEqualFold(key, st.fields[s.field-1].name)
