@@ -21,9 +21,10 @@ import (
 //     case (such members are skipped); a name with escapes or non-ASCII
 //     bytes, or one that equals a field's only in another case, is left
 //     to encoding/json and its case folding;
-//   - a pointer or slice field that is nil when its member comes
-//     (encoding/json decodes into an existing one), or whose value is
-//     null.
+//   - pointer, slice and map fields that are nil when their member comes
+//     (encoding/json would decode into what is there; Unmarshalers might
+//     write into memory v shares), but for a pointer to or a slice of
+//     structs given null, which encoding/json sets to nil.
 //
 // Any error, from the input or from a field's UnmarshalJSON, makes ok
 // false.
