@@ -68,15 +68,11 @@ type decoder struct {
 // object decodes the object at i into sv, an addressable struct whose
 // table is st, with hints when it is a list's record.
 func (d *decoder) object(i int, sv reflect.Value, st *structType, h hints) int {
-	if d.depth++; d.depth > maxDepth {
-		return -1
+	i, empty := d.open(i, '}')
+	if i < 0 || empty {
+		return i
 	}
 	data := d.data
-	i = d.space(i + 1)
-	if i < len(data) && data[i] == '}' {
-		d.depth--
-		return i + 1
-	}
 	prev := 0 // the hints' index: 0 at the start, n+1 after field n
 	for {
 		if i >= len(data) || data[i] != '"' {
@@ -187,15 +183,13 @@ func (d *decoder) field(i int, sv reflect.Value, f *field) int {
 // table is st, as encoding/json does: each element starts zero, and null
 // leaves it zero.
 func (d *decoder) array(i int, sv reflect.Value, st *structType) int {
-	if d.depth++; d.depth > maxDepth {
+	i, empty := d.open(i, ']')
+	if i < 0 {
 		return -1
 	}
-	data := d.data
-	i = d.space(i + 1)
-	if i < len(data) && data[i] == ']' {
-		d.depth--
+	if empty {
 		sv.Set(reflect.MakeSlice(sv.Type(), 0, 0)) // [] is an empty slice, not nil
-		return i + 1
+		return i
 	}
 	buf, _ := st.scratch.Get().(*reflect.Value)
 	if buf == nil {

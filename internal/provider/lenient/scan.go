@@ -193,17 +193,29 @@ func hex(c byte) bool {
 	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }
 
+// open enters the object or array that opens at i, whose closing byte is
+// close: it returns the index of its first member or element, or, with
+// empty, the index after it when close follows at once; -1 past
+// maxDepth.
+func (s *scanner) open(i int, close byte) (j int, empty bool) {
+	if s.depth++; s.depth > maxDepth {
+		return -1, false
+	}
+	i = s.space(i + 1)
+	if i < len(s.data) && s.data[i] == close {
+		s.depth--
+		return i + 1, true
+	}
+	return i, false
+}
+
 // object skips an object.
 func (s *scanner) object(i int) int {
-	if s.depth++; s.depth > maxDepth {
-		return -1
+	i, empty := s.open(i, '}')
+	if i < 0 || empty {
+		return i
 	}
 	d := s.data
-	i = s.space(i + 1)
-	if i < len(d) && d[i] == '}' {
-		s.depth--
-		return i + 1
-	}
 	for {
 		if i >= len(d) || d[i] != '"' {
 			return -1
@@ -226,14 +238,9 @@ func (s *scanner) object(i int) int {
 
 // array skips an array.
 func (s *scanner) array(i int) int {
-	if s.depth++; s.depth > maxDepth {
-		return -1
-	}
-	d := s.data
-	i = s.space(i + 1)
-	if i < len(d) && d[i] == ']' {
-		s.depth--
-		return i + 1
+	i, empty := s.open(i, ']')
+	if i < 0 || empty {
+		return i
 	}
 	for {
 		if i = s.value(i); i < 0 {
