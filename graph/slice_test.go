@@ -37,7 +37,7 @@ func TestMayWait(t *testing.T) {
 		{"a named fragment of plain fields", `{ customers { nodes { ...F } } } fragment F on Customer { id name }`, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(schema, tt.query)
+			doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
 			if errs != nil {
 				t.Fatal(errs)
 			}
@@ -65,7 +65,7 @@ func onCallersGoroutine() bool {
 func TestMarshalSlice(t *testing.T) {
 	schema := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
 	nodes := func(q string) (context.Context, ast.SelectionSet) {
-		doc, errs := gqlparser.LoadQuery(schema, q)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, q, nil)
 		if errs != nil {
 			t.Fatal(errs)
 		}

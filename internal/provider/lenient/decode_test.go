@@ -36,7 +36,8 @@ type (
 		Note    string `json:"note,omitempty"`
 		N       int    `json:"n"`
 		Ignored String `json:"-"`
-		hidden  String
+		//lint:ignore U1000 an unexported field, which Decode must leave alone as encoding/json does
+		hidden String
 		// Message shadows the envelope's.
 		Message String `json:"message"`
 		Plain   String // named by its Go name
