@@ -242,23 +242,17 @@ func (l *Loaders) ByName(ctx context.Context, name string, sources []customer.So
 			chosen = append(chosen, src)
 		}
 	}
-	return l.names(ctx, name, chosen, nil)
+	return l.namesLater(ctx, name, chosen, nil)()
 }
 
-// Matches finds the same customer in other sources: the links at or above
-// the match threshold where the directory serves the source (identity
-// resolution, no vendor call), the records of exactly the same name where
-// it does not (the directory off or still syncing: the vendors' own
-// name lookups, batched).
-func (l *Loaders) Matches(ctx context.Context, c *customer.Customer, sources []customer.Source) ([]*customer.Customer, []error) {
-	return l.matchesLater(ctx, c, sources)()
-}
-
-// MatchesOf is Matches of several customers, the matches of cs[i] at i.
-// Every name lookup is asked of the loaders before any is awaited, so one
-// goroutine puts all of them in one batch: a page's matches no longer need
-// a goroutine per row to be batched (graph's batch resolver of
-// Customer.matches, issue 18).
+// MatchesOf finds each of cs in other sources, the matches of cs[i] at
+// i: the links at or above the match threshold where the directory serves
+// the source (identity resolution, no vendor call), the records of exactly
+// the same name where it does not (the directory off or still syncing: the
+// vendors' own name lookups, batched). Every name lookup is asked of the
+// loaders before any is awaited, so one goroutine puts all of them in one
+// batch: a page's matches need no goroutine per row to be batched
+// (graph's batch resolver of Customer.matches).
 func (l *Loaders) MatchesOf(ctx context.Context, cs []*customer.Customer, sources []customer.Source) ([][]*customer.Customer, [][]error) {
 	waits := make([]func() ([]*customer.Customer, []error), len(cs))
 	for i, c := range cs {
@@ -293,10 +287,6 @@ func (l *Loaders) matchesLater(ctx context.Context, c *customer.Customer, source
 		}
 		return append(linked, named...), errs
 	}
-}
-
-func (l *Loaders) names(ctx context.Context, name string, sources []customer.Source, self *customer.Customer) ([]*customer.Customer, []error) {
-	return l.namesLater(ctx, name, sources, self)()
 }
 
 // namesLater asks the name loaders of sources for name and returns the
