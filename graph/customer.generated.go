@@ -2677,6 +2677,9 @@ func (ec *executionContext) _SourceStatus(ctx context.Context, sel ast.Selection
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomer(ctx context.Context, sel ast.SelectionSet, v []*customer.Customer) graphql.Marshaler {
+	if m := ec.compiledCustomers(ctx, sel, v, false); m != nil {
+		return m
+	}
 	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -2688,6 +2691,9 @@ func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustom
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*customer.Customer) graphql.Marshaler {
+	if m := ec.compiledCustomers(ctx, sel, v, true); m != nil {
+		return m
+	}
 	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -2715,6 +2721,9 @@ func (ec *executionContext) marshalNCustomer2ᚖcustgraphᚋinternalᚋcustomer�
 }
 
 func (ec *executionContext) marshalNCustomerConnection2ᚖcustgraphᚋinternalᚋcustomerᚐConnection(ctx context.Context, sel ast.SelectionSet, v *customer.Connection) graphql.Marshaler {
+	if m := ec.compiledConnection(ctx, sel, v); m != nil {
+		return m
+	}
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -2889,6 +2898,9 @@ func (ec *executionContext) marshalOCustomer2ᚕᚖcustgraphᚋinternalᚋcustom
 }
 
 func (ec *executionContext) marshalOCustomer2ᚖcustgraphᚋinternalᚋcustomerᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+	if m := ec.compiledCustomer(ctx, sel, v); m != nil {
+		return m
+	}
 	if v == nil {
 		return graphql.Null
 	}

@@ -46,6 +46,13 @@ type HandlerOptions struct {
 	// mutations) over WebSocket and Server-Sent Events, with those
 	// streams' lifetimes and drain; without it a subscription is refused.
 	Streams *gqlhttp.Streams
+	// NoCompiled turns the compiled writer off (compiled.go): gqlgen's
+	// generated executor then marshals every value, as it did before
+	// issue 18. It is on by default; off is for comparing the two.
+	NoCompiled bool
+	// Plans is the compiled writer's cache and counters, for the caller
+	// to report; nil: the handler makes its own.
+	Plans *Plans
 }
 
 // NewHandler returns the GraphQL-over-HTTP handler for the schema, with
@@ -54,7 +61,16 @@ type HandlerOptions struct {
 // media types and status codes, anything else refused by
 // gqlhttp.Unsupported), the limits of o.Limits and the one error
 // presenter.
+//
+// It sets r's compiled writer (compiled.go): r serves one handler.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
+	r.plans = nil
+	if !o.NoCompiled {
+		r.plans = o.Plans
+		if r.plans == nil {
+			r.plans = NewPlans()
+		}
+	}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.Options{})
 	if o.Streams != nil {

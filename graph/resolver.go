@@ -17,6 +17,10 @@ type Resolver struct {
 	Statuses func() []*customer.SourceStatus
 	// SelfDefineLabels names U8's self-defined fields (index → label).
 	SelfDefineLabels map[int]string
+
+	// plans is the compiled writer's cache (compiled.go), set by
+	// NewHandler; nil: gqlgen's executor marshals every value.
+	plans *Plans
 }
 
 // statuses is `sources`: Statuses when the gateway gave one.

@@ -16,8 +16,14 @@ import (
 // custgraph's own (a change's at, a sync's lastSyncedAt) tell a latency.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.Truncate(time.Millisecond).Format(dateTimeLayout)))
+		_, _ = w.Write(AppendDateTime(nil, t))
 	})
+}
+
+// AppendDateTime appends what MarshalDateTime writes (graph's compiled
+// writer uses it, so that both write the same bytes).
+func AppendDateTime(b []byte, t time.Time) []byte {
+	return strconv.AppendQuote(b, t.Truncate(time.Millisecond).Format(dateTimeLayout))
 }
 
 // dateTimeLayout is RFC 3339 with at most three fractional digits, left

@@ -1,6 +1,9 @@
 // Command generate runs gqlgen over gqlgen.yml (`make generate`), then
-// makes one change to what it wrote: lists of objects are marshalled by
-// graph.marshalSlice rather than graphql.MarshalSliceConcurrently.
+// makes two changes to what it wrote: lists of objects are marshalled by
+// graph.marshalSlice rather than graphql.MarshalSliceConcurrently, and the
+// marshalling of customer pages, lists and records first offers the value
+// to graph's compiled writer (graph/compiled.go), which writes selections
+// of plain fields without gqlgen's per-field machinery.
 //
 // Why: gqlgen starts a goroutine for every element of a list of objects,
 // whether or not anything in the element can wait. For a page of
@@ -39,6 +42,16 @@ const (
 	call        = "graphql.MarshalSliceConcurrently(ctx, "
 	replacement = "marshalSlice(ctx, sel, "
 )
+
+// hooks are the generated marshal functions that first offer their value
+// to the compiled writer, and the call that does: it returns nil when it
+// leaves the value to gqlgen's code below it.
+var hooks = []struct{ fn, call string }{
+	{"marshalNCustomerConnection2ᚖcustgraphᚋinternalᚋcustomerᚐConnection", "ec.compiledConnection(ctx, sel, v)"},
+	{"marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomerᚄ", "ec.compiledCustomers(ctx, sel, v, true)"},
+	{"marshalNCustomer2ᚕᚖcustgraphᚋinternalᚋcustomerᚐCustomer", "ec.compiledCustomers(ctx, sel, v, false)"},
+	{"marshalOCustomer2ᚖcustgraphᚋinternalᚋcustomerᚐCustomer", "ec.compiledCustomer(ctx, sel, v)"},
+}
 
 func main() {
 	if err := run(); err != nil {
@@ -109,26 +122,39 @@ func (c *concurrentFields) GenerateCode(data *codegen.Data) error {
 	return os.WriteFile(filepath.Join(c.dir, concurrentFile), src, 0o644)
 }
 
-// rewrite replaces gqlgen's call in every generated file of dir. It fails
-// when it finds none, so that a gqlgen whose template changed is noticed
-// rather than silently left concurrent.
+// rewrite replaces gqlgen's call in every generated file of dir and puts
+// the hooks in. It fails when it finds no call, or a hook's function not
+// exactly once, so that a gqlgen whose template changed is noticed rather
+// than silently left concurrent or uncompiled.
 func rewrite(dir string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.generated.go"))
 	if err != nil {
 		return err
 	}
-	n := 0
+	calls, hooked := 0, make([]int, len(hooks))
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		k := strings.Count(string(src), call)
-		if k == 0 {
+		text := string(src)
+		k := strings.Count(text, call)
+		calls += k
+		text = strings.ReplaceAll(text, call, replacement)
+		for i, h := range hooks {
+			head := "func (ec *executionContext) " + h.fn + "("
+			at := strings.Index(text, head)
+			if at < 0 {
+				continue
+			}
+			hooked[i] += strings.Count(text, head)
+			body := at + strings.Index(text[at:], "{\n") + 2
+			text = text[:body] + "\tif m := " + h.call + "; m != nil {\n\t\treturn m\n\t}\n" + text[body:]
+		}
+		if text == string(src) {
 			continue
 		}
-		n += k
-		out, err := format.Source([]byte(strings.ReplaceAll(string(src), call, replacement)))
+		out, err := format.Source([]byte(text))
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
@@ -136,8 +162,13 @@ func rewrite(dir string) error {
 			return err
 		}
 	}
-	if n == 0 {
+	if calls == 0 {
 		return fmt.Errorf("no %s…) in %s/*.generated.go: gqlgen's list template changed; see internal/generate", call, dir)
+	}
+	for i, h := range hooks {
+		if hooked[i] != 1 {
+			return fmt.Errorf("func %s found %d times in %s/*.generated.go, not once: gqlgen's names or the schema changed; see hooks in internal/generate", h.fn, hooked[i], dir)
+		}
 	}
 	return nil
 }
