@@ -175,6 +175,7 @@ func buildTable() []section {
 			{name: "CUSTGRAPH_IDE", demoDef: true, bind: onOff(func(c *Config) *bool { return &c.Edge.IDE })},
 			{name: "CUSTGRAPH_FEDERATION_SDL", def: "on", bind: onOff(func(c *Config) *bool { return &c.Edge.FederationSDL })},
 			{name: "CUSTGRAPH_SHARE_INFLIGHT", def: "on", bind: onOff(func(c *Config) *bool { return &c.Edge.ShareInFlight })},
+			{name: "CUSTGRAPH_COMPILED", def: "on", bind: onOff(func(c *Config) *bool { return &c.Edge.Compiled })},
 			{name: "CUSTGRAPH_CLIENT_RATE_LIMIT", def: "off", bind: rate(func(c *Config) *quota.Rate { return &c.Edge.ClientRate })},
 			{name: "CUSTGRAPH_CLIENT_RATE_BY", def: ClientRateByPrincipal, bind: choice(func(c *Config) *string { return &c.Edge.ClientRateBy }, ClientRateByPrincipal, ClientRateByAddress)},
 			{name: "CUSTGRAPH_CLIENT_ADDRESS_HEADER", bind: header(func(c *Config) *string { return &c.Edge.ClientAddressHeader })},

@@ -54,8 +54,10 @@ func (g *Gateway) router(cfg *config.Config, tel *telemetry.Telemetry, log *slog
 			}
 			return ctx, err
 		}})
+	plans := graph.NewPlans()
+	tel.WatchCompiled(func() (uint64, uint64) { return plans.Compiled.Load(), plans.General.Load() })
 	gql := graph.NewHandler(&graph.Resolver{Service: g.svc, Statuses: g.Statuses, SelfDefineLabels: cfg.SelfDefineLabels},
-		graph.HandlerOptions{Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits, MaxBodyBytes: e.MaxBodyBytes,
+		graph.HandlerOptions{NoCompiled: !e.Compiled, Plans: plans, Introspection: e.Introspection, NoFederationSDL: !e.FederationSDL, LogError: logError, Limits: cfg.Limits, MaxBodyBytes: e.MaxBodyBytes,
 			// Persisted queries live a day unused; in Redis when replicas share it.
 			PersistedQueries: redisstore.NewPersistedQueries(g.store, 1000, 24*time.Hour), Streams: g.streams})
 	gql.SetDisableSuggestion(!e.FieldSuggestions)
