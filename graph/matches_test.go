@@ -101,3 +101,43 @@ func TestMatchesPartialPerRow(t *testing.T) {
 		}
 	})
 }
+
+// TestMatchesBesideNullRows: customersByIds answers null for an ID that
+// has no record, and gqlgen hands that null row to the matches batch
+// resolver with its siblings. It panicked on it, failing every row's
+// matches with an internal error.
+func TestMatchesBesideNullRows(t *testing.T) {
+	e := newEnv(t)
+	e.warmIndex(t)
+	for _, compiled := range []string{"on", "off"} {
+		t.Run("compiled "+compiled, func(t *testing.T) {
+			e := e
+			if compiled == "off" {
+				e = newEnv(t, map[string]string{"CUSTGRAPH_COMPILED": "off"})
+				e.warmIndex(t)
+			}
+			var page struct{ Customers struct{ Nodes []struct{ ID string } } }
+			if err := json.Unmarshal(e.do(t, `{ customers(sources: [CRM], first: 1) { nodes { id } } }`, nil).Data, &page); err != nil || len(page.Customers.Nodes) != 1 {
+				t.Fatalf("no CRM record: %v", err)
+			}
+			crm := page.Customers.Nodes[0].ID
+			resp := e.do(t, `{ customersByIds(ids: ["u8:00000001", "u8:99999999", "`+crm+`"]) { id matches { id } } }`, nil)
+			if len(resp.Errors) > 0 {
+				t.Fatalf("errors: %+v", resp.Errors)
+			}
+			var data struct {
+				CustomersByIds []*struct {
+					ID      string
+					Matches []struct{ ID string }
+				}
+			}
+			if err := json.Unmarshal(resp.Data, &data); err != nil {
+				t.Fatal(err)
+			}
+			rows := data.CustomersByIds
+			if len(rows) != 3 || rows[0] == nil || rows[1] != nil || rows[2] == nil || rows[0].Matches == nil || rows[2].Matches == nil {
+				t.Fatalf("want a row, null, a row, each row with its matches: %s", resp.Data)
+			}
+		})
+	}
+}

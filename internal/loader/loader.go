@@ -256,6 +256,13 @@ func (l *Loaders) ByName(ctx context.Context, name string, sources []customer.So
 func (l *Loaders) MatchesOf(ctx context.Context, cs []*customer.Customer, sources []customer.Source) ([][]*customer.Customer, [][]error) {
 	waits := make([]func() ([]*customer.Customer, []error), len(cs))
 	for i, c := range cs {
+		if c == nil {
+			// A null row of a list that allows them (customersByIds'
+			// unknown ID): it has no matches to find, and gqlgen
+			// hands it in with its siblings.
+			waits[i] = func() ([]*customer.Customer, []error) { return []*customer.Customer{}, nil }
+			continue
+		}
 		waits[i] = l.matchesLater(ctx, c, sources)
 	}
 	out := make([][]*customer.Customer, len(cs))
