@@ -107,6 +107,7 @@ const (
 	fCustAddress
 	fCustCreatedAt
 	fCustUpdatedAt
+	fCustMatches
 
 	fPhoneKind
 	fPhoneNumber
@@ -143,6 +144,7 @@ var fieldsOf = [kinds]map[string]fieldSpec{
 		"sourceId": {fCustSourceID, none}, "name": {fCustName, none}, "shortName": {fCustShortName, none},
 		"contactName": {fCustContactName, none}, "email": {fCustEmail, none}, "phones": {fCustPhones, kPhone},
 		"address": {fCustAddress, kAddress}, "createdAt": {fCustCreatedAt, none}, "updatedAt": {fCustUpdatedAt, none},
+		"matches": {fCustMatches, none},
 	},
 	kPhone: {"__typename": {fTypename, none}, "kind": {fPhoneKind, none}, "number": {fPhoneNumber, none}},
 	kAddress: {
@@ -163,12 +165,20 @@ type plan struct {
 	// size is the bytes the last value written with the plan took: the
 	// next buffer's capacity.
 	size atomic.Int64
+	// batch is set on a Customer plan that selects matches, a batch
+	// resolver: only a list of customers may be written with it, and
+	// gqlgen resolves the field (compiledBatch).
+	batch bool
 }
 
 type planField struct {
 	key []byte // `"alias":`, quoted as gqlgen quotes it
 	id  fieldID
 	sub *plan
+	// field is the field as gqlgen collected it, for a field gqlgen
+	// resolves (matches): its arguments are read with the request's
+	// variables.
+	field graphql.CollectedField
 }
 
 // Plans holds the compiled plans of one handler and counts what they
@@ -283,12 +293,21 @@ func compile(oc *graphql.OperationContext, sel ast.SelectionSet, kind objKind, d
 	p := &plan{kind: kind, sel: append(ast.SelectionSet(nil), sel...), fields: make([]planField, 0, len(fields))}
 	for _, f := range fields {
 		spec, ok := fieldsOf[kind][f.Name]
-		if !ok || len(f.Arguments) > 0 || len(f.Deferrables) > 0 {
+		if !ok || (len(f.Arguments) > 0 && spec.id != fCustMatches) || len(f.Deferrables) > 0 {
 			return nil
 		}
 		pf := planField{key: append(appendQuoted(nil, f.Alias), ':'), id: spec.id}
-		if spec.sub != none {
-			if pf.sub = compile(oc, f.Selections, spec.sub, depth+1); pf.sub == nil {
+		switch {
+		case spec.id == fCustMatches:
+			// gqlgen resolves it, once for the list (compiledBatch);
+			// its value, a list of customers, comes back through the
+			// writer with a plan of its own.
+			pf.field, p.batch = f, true
+		case spec.sub != none:
+			if pf.sub = compile(oc, f.Selections, spec.sub, depth+1); pf.sub == nil || pf.sub.batch {
+				// A batch field below a page's edges or nodes, or below
+				// a single record, is resolved where gqlgen's own
+				// marshalling sets up its batch: gqlgen writes those.
 				return nil
 			}
 		}
@@ -370,7 +389,7 @@ func (ec *executionContext) compiledConnection(_ context.Context, sel ast.Select
 
 // compiledCustomers writes a list of customers ([Customer!]! when
 // nonNull, else [Customer]!), or returns nil for gqlgen to.
-func (ec *executionContext) compiledCustomers(_ context.Context, sel ast.SelectionSet, v []*customer.Customer, nonNull bool) graphql.Marshaler {
+func (ec *executionContext) compiledCustomers(ctx context.Context, sel ast.SelectionSet, v []*customer.Customer, nonNull bool) graphql.Marshaler {
 	ps := ec.plans()
 	if ps == nil {
 		return nil
@@ -380,7 +399,78 @@ func (ec *executionContext) compiledCustomers(_ context.Context, sel ast.Selecti
 		ps.General.Add(1)
 		return nil
 	}
-	return ps.write(p, func(b []byte) ([]byte, bool) { return p.customers(b, v, nonNull) })
+	if p.batch {
+		return ec.compiledBatch(ctx, ps, p, v, nonNull)
+	}
+	return ps.write(p, func(b []byte) ([]byte, bool) { return p.customers(b, v, nonNull, nil) })
+}
+
+// compiledBatch writes a list of customers whose selection holds matches,
+// which gqlgen resolves: each row's value comes from the generated field
+// function, in the context gqlgen's list marshalling would give it (the
+// list's batch of parents, the row's index), so the resolver runs once for
+// the list and its errors land at each row's path, exactly as without the
+// writer. Everything else in the row is written by the plan. A row whose
+// matches are null (the field failed) is null, and so is the list when it
+// holds non-null rows, after every row was resolved, as gqlgen does.
+func (ec *executionContext) compiledBatch(ctx context.Context, ps *Plans, p *plan, v []*customer.Customer, nonNull bool) graphql.Marshaler {
+	// What the plan would decline must be found before anything
+	// resolves: past that point, gqlgen is not asked again.
+	for _, c := range v {
+		if (c == nil && nonNull) || (c != nil && !finiteAddress(c.Address)) {
+			ps.General.Add(1)
+			return nil
+		}
+	}
+	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
+	w := &appendWriter{b: make([]byte, 0, max(p.size.Load(), 64))}
+	failed := false
+	w.b = append(w.b, '[')
+	for i, c := range v {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		if c == nil {
+			w.b = append(w.b, "null"...)
+			continue
+		}
+		row := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		start := len(w.b)
+		var ok bool
+		w.b, ok = p.customer(w.b, c, func(b []byte, f *planField) ([]byte, bool) {
+			m := ec._Customer_matches(row, f.field, c)
+			if m == graphql.Null {
+				return b, false
+			}
+			w.b = b
+			m.MarshalGQL(w)
+			return w.b, true
+		})
+		if !ok {
+			failed = true
+			w.b = append(w.b[:start], "null"...)
+		}
+	}
+	ps.Compiled.Add(1)
+	if failed && nonNull {
+		return graphql.Null
+	}
+	p.size.Store(int64(len(w.b) + 1))
+	return written(append(w.b, ']'))
+}
+
+// appendWriter is an io.Writer appending to b: gqlgen's marshalers write
+// into the plan's buffer through it.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func finiteAddress(a *customer.PostalAddress) bool {
+	finite := func(f *float64) bool { return f == nil || !(math.IsInf(*f, 0) || math.IsNaN(*f)) }
+	return a == nil || (finite(a.Latitude) && finite(a.Longitude))
 }
 
 // compiledCustomer writes one customer (nullable: a nil one is gqlgen's
@@ -391,11 +481,11 @@ func (ec *executionContext) compiledCustomer(_ context.Context, sel ast.Selectio
 		return nil
 	}
 	p := ps.planFor(ec.OperationContext, sel, kCustomer)
-	if p == nil {
+	if p == nil || p.batch {
 		ps.General.Add(1)
 		return nil
 	}
-	return ps.write(p, func(b []byte) ([]byte, bool) { return p.customer(b, v) })
+	return ps.write(p, func(b []byte) ([]byte, bool) { return p.customer(b, v, nil) })
 }
 
 // The writers below append a value as gqlgen's executor writes it:
@@ -439,7 +529,7 @@ func (p *plan) connection(b []byte, c *customer.Connection) ([]byte, bool) {
 				if n == nil {
 					return b, false
 				}
-				if b, ok = f.sub.customer(b, n); !ok {
+				if b, ok = f.sub.customer(b, n, nil); !ok {
 					return b, false
 				}
 			}
@@ -467,7 +557,7 @@ func (p *plan) edge(b []byte, e *customer.Edge) ([]byte, bool) {
 			if e.Node == nil {
 				return b, false
 			}
-			if b, ok = f.sub.customer(b, e.Node); !ok {
+			if b, ok = f.sub.customer(b, e.Node, nil); !ok {
 				return b, false
 			}
 		}
@@ -491,7 +581,7 @@ func (p *plan) pageInfo(b []byte, pi customer.PageInfo) []byte {
 	return append(b, '}')
 }
 
-func (p *plan) customers(b []byte, cs []*customer.Customer, nonNull bool) ([]byte, bool) {
+func (p *plan) customers(b []byte, cs []*customer.Customer, nonNull bool, resolve resolveFunc) ([]byte, bool) {
 	b = append(b, '[')
 	var ok bool
 	for j, c := range cs {
@@ -505,16 +595,25 @@ func (p *plan) customers(b []byte, cs []*customer.Customer, nonNull bool) ([]byt
 			b = append(b, "null"...)
 			continue
 		}
-		if b, ok = p.customer(b, c); !ok {
+		if b, ok = p.customer(b, c, resolve); !ok {
 			return b, false
 		}
 	}
 	return append(b, ']'), true
 }
 
-func (p *plan) customer(b []byte, c *customer.Customer) ([]byte, bool) {
+// resolveFunc writes a field gqlgen resolves (matches), or reports that
+// it is null.
+type resolveFunc func(b []byte, f *planField) ([]byte, bool)
+
+// customer writes c; resolve writes the fields gqlgen resolves, in a plan
+// that has them (batch).
+func (p *plan) customer(b []byte, c *customer.Customer, resolve resolveFunc) ([]byte, bool) {
 	b = append(b, '{')
 	var ok bool
+	// A resolved field that is null makes the row null, but only once
+	// every field was resolved: gqlgen resolves them all, errors and all.
+	null := false
 	for i, f := range p.fields {
 		b = p.begin(b, i)
 		switch f.id {
@@ -553,9 +652,13 @@ func (p *plan) customer(b []byte, c *customer.Customer) ([]byte, bool) {
 			b = appendTimePtr(b, c.CreatedAt)
 		case fCustUpdatedAt:
 			b = appendTimePtr(b, c.UpdatedAt)
+		case fCustMatches:
+			if b, ok = resolve(b, &p.fields[i]); !ok {
+				null = true
+			}
 		}
 	}
-	return append(b, '}'), true
+	return append(b, '}'), !null
 }
 
 func (p *plan) phone(b []byte, ph *customer.Phone) []byte {

@@ -123,6 +123,7 @@ var plain = map[string]bool{
 	"shortName": true, "contactName": true, "email": true, "phones": true, "address": true, "createdAt": true,
 	"updatedAt": true, "kind": true, "number": true, "formatted": true, "street": true, "city": true,
 	"region": true, "country": true, "postalCode": true, "latitude": true, "longitude": true,
+	"matches": true, // resolved by gqlgen in the writer's lists (compiledBatch)
 }
 
 // selection writes a selection set of type name, depth levels deep at
@@ -136,11 +137,18 @@ func (g *selectionGen) selection(name string, depth int) string {
 			continue
 		}
 		part := f.Name
+		if f.Name == "matches" && g.r.IntN(2) == 0 {
+			part += []string{"(sources: [CRM])", "(sources: [U8, YCM])", "(sources: [])"}[g.r.IntN(3)]
+		}
 		if g.r.IntN(4) == 0 {
 			g.n++
 			part = fmt.Sprintf("a%d: %s", g.n, f.Name)
 		}
 		if def := g.schema.Types[f.Type.Name()]; def.Kind == ast.Object || def.Kind == ast.Interface {
+			if strings.HasPrefix(part, f.Name+"(") && g.r.IntN(2) == 0 {
+				g.n++ // the same field with other arguments needs its own key
+				part = fmt.Sprintf("a%d: %s", g.n, part)
+			}
 			if depth == 0 {
 				continue
 			}
