@@ -116,7 +116,9 @@ func TestMatchesBesideNullRows(t *testing.T) {
 				e = newEnv(t, map[string]string{"CUSTGRAPH_COMPILED": "off"})
 				e.warmIndex(t)
 			}
-			var page struct{ Customers struct{ Nodes []struct{ ID string } } }
+			var page struct {
+				Customers struct{ Nodes []struct{ ID string } }
+			}
 			if err := json.Unmarshal(e.do(t, `{ customers(sources: [CRM], first: 1) { nodes { id } } }`, nil).Data, &page); err != nil || len(page.Customers.Nodes) != 1 {
 				t.Fatalf("no CRM record: %v", err)
 			}
