@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -291,7 +292,17 @@ func compile(oc *graphql.OperationContext, sel ast.SelectionSet, kind objKind, d
 	}
 	fields := graphql.CollectFields(oc, sel, implementorsOf[kind])
 	p := &plan{kind: kind, sel: append(ast.SelectionSet(nil), sel...), fields: make([]planField, 0, len(fields))}
-	for _, f := range fields {
+	for i, f := range fields {
+		if slices.ContainsFunc(fields[:i], func(g graphql.CollectedField) bool { return g.Alias == f.Alias }) {
+			// CollectFields keeps apart a key selected on the type and
+			// on a union it belongs to (__typename beside `... on
+			// _Entity`); gqlgen writes the first only, and resolves the
+			// rest for nothing, which matters for a resolver only.
+			if f.Name == "matches" {
+				return nil
+			}
+			continue
+		}
 		spec, ok := fieldsOf[kind][f.Name]
 		if !ok || (len(f.Arguments) > 0 && spec.id != fCustMatches) || len(f.Deferrables) > 0 {
 			return nil

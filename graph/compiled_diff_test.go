@@ -30,9 +30,9 @@ import (
 	"custgraph/internal/customer"
 )
 
-// The differential test of the compiled executor: the same generated
+// The differential test of the compiled writer: the same generated
 // queries go to two gateways over identical simulators, one with the
-// compiled executor off (every operation through gqlgen's generated
+// compiled writer off (every operation through gqlgen's generated
 // executor: the reference) and one with it on (the default), and every
 // answer must be the same, byte for byte.
 
@@ -44,25 +44,17 @@ var (
 )
 
 const (
-	// diffCompiledSetting switches the compiled executor: on (the default)
-	// or off (every operation through gqlgen). config.Load reads only the
-	// settings it knows and ignores other names (it does not reject them),
-	// so where the setting does not exist yet both gateways run gqlgen's
-	// executor and the comparison checks the harness itself (and the
-	// subtest "compiled" skips).
+	// diffCompiledSetting switches the compiled writer: on (the default)
+	// or off (every value through gqlgen's executor).
 	diffCompiledSetting = "CUSTGRAPH_COMPILED"
-	// diffExecutionsMetric counts executed operations by executor
-	// (executor="compiled" or "general"); diffCompiledValuesMetric counts the
-	// values (customer pages, lists, records) the compiled writer was
-	// offered, by who wrote them (writer="compiled" or "general"). The
-	// test reads whichever the gateway serves, the first if both, as
-	// diffCompiledCount: it only needs to know, after each query, whether the
-	// candidate compiled anything for it.
-	diffExecutionsMetric     = "custgraph_graphql_executions_total"
+	// diffCompiledValuesMetric counts the values (customer pages, lists,
+	// records) the compiled writer was offered, by who wrote them
+	// (writer="compiled" or "general"): after each query the test reads
+	// whether the candidate compiled anything for it.
 	diffCompiledValuesMetric = "custgraph_graphql_compiled_values_total"
 	// diffMinCompiledShare is the least share of a scenario's generated
 	// queries the candidate must run compiled. The generator aims most
-	// operations at the compiled executor's subset (customers, customer,
+	// operations at the compiled writer's subset (customers, customer,
 	// customersByIds, customersByName over connections, edges, page info
 	// and plain customer fields) but also leaves it on purpose (other root
 	// fields, the vendors' extension types, links, introspection, invalid
@@ -137,10 +129,10 @@ var diffScenarios = []diffScenario{
 		}},
 }
 
-// TestCompiledMatchesGeneral proves that the compiled executor answers
+// TestCompiledMatchesGeneral proves that the compiled writer answers
 // exactly as gqlgen's: a few hundred generated queries (over the whole
 // schema reachable from Query, so that fallbacks run too) go to a
-// reference gateway with the compiled executor off and a candidate with it
+// reference gateway with the compiled writer off and a candidate with it
 // on, in the same order, with all vendors up and with one down; status,
 // content type and body must be equal byte for byte, but for the order of
 // the errors where gqlgen's own order depends on goroutines.
@@ -307,7 +299,7 @@ type diffStats struct {
 	// count grew; metric is false when it serves no such count.
 	compiled int
 	metric   bool
-	// subset counts the queries within the compiled executor's subset.
+	// subset counts the queries within the compiled writer's subset.
 	subset int
 }
 
@@ -363,7 +355,7 @@ func runDiff(t *testing.T, g *diffGen, ref, cand *env, n int, seed uint64) diffS
 		unordered := diffErrorsUnordered(doc, q.opName, concurrent)
 		if !diffSameAnswer(refAns, candAns, unordered) {
 			mismatches++
-			t.Errorf("query %d of seed %d: the compiled executor's answer differs from gqlgen's\n%s\n%s",
+			t.Errorf("query %d of seed %d: the compiled writer's answer differs from gqlgen's\n%s\n%s",
 				i, seed, q.describe(), diffDescribe(refAns, candAns))
 			if mismatches >= diffMaxMismatches {
 				t.Fatalf("%d mismatches: stopping", mismatches)
@@ -592,11 +584,7 @@ func diffDescribe(ref, cand diffAnswer) string {
 // something for a fair share of the queries, and the reference for none.
 func diffCheckCompiled(t *testing.T, ref *env, st diffStats) {
 	if !st.metric {
-		// TODO(compiled executor): remove this skip once the gateway
-		// serves custgraph_graphql_executions_total (or
-		// custgraph_graphql_compiled_values_total).
-		t.Skipf("neither %s nor %s is served yet: cannot tell whether the candidate compiled anything",
-			diffExecutionsMetric, diffCompiledValuesMetric)
+		t.Fatalf("%s is not served: cannot tell whether the candidate compiled anything", diffCompiledValuesMetric)
 	}
 	if n, _ := diffCompiledCount(t, ref); n != 0 {
 		t.Errorf("the reference (%s=off) compiled %v, want nothing", diffCompiledSetting, n)
@@ -611,9 +599,8 @@ func diffCheckCompiled(t *testing.T, ref *env, st diffStats) {
 }
 
 // diffCompiledCount reads e's count of compiled work from /metrics: the
-// executions by executor="compiled" of diffExecutionsMetric, else the values
-// by writer="compiled" of diffCompiledValuesMetric; found is false when e
-// serves neither.
+// values by writer="compiled" of diffCompiledValuesMetric; found is false
+// when e does not serve it.
 func diffCompiledCount(t *testing.T, e *env) (n float64, found bool) {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -622,7 +609,6 @@ func diffCompiledCount(t *testing.T, e *env) (n float64, found bool) {
 		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body.String())
 	}
 	for _, m := range []struct{ name, label string }{
-		{diffExecutionsMetric, `executor="compiled"`},
 		{diffCompiledValuesMetric, `writer="compiled"`},
 	} {
 		for line := range strings.SplitSeq(rec.Body.String(), "\n") {
@@ -724,7 +710,7 @@ type diffGen struct {
 	// the operation being generated
 	n        int // numbers aliases, variables and fragments
 	maxDepth int
-	// narrow keeps the operation within the compiled executor's subset
+	// narrow keeps the operation within the compiled writer's subset
 	// (diffCompiledRoots, diffCompiledTypes), but for its arguments.
 	narrow  bool
 	varDefs []string
@@ -835,14 +821,14 @@ func (g *diffGen) operation() diffQuery {
 	return q
 }
 
-// diffRootWeights weigh Query's fields: mostly the compiled executor's four,
+// diffRootWeights weigh Query's fields: mostly the compiled writer's four,
 // the rest sometimes; any field Query gains later gets the default.
 var diffRootWeights = map[string]int{
 	"customers": 30, "customer": 14, "customersByIds": 14, "customersByName": 14,
 	"node": 5, "customersByPhone": 3, "sources": 3, "_entities": 3, "_service": 1, "__type": 2, "__schema": 1,
 }
 
-// The compiled executor's subset, as announced: the root fields it
+// The compiled writer's subset, as announced: the root fields it
 // answers and the types whose fields it writes (of Customer, the plain
 // fields: compiledField). diffNarrowShare % of the operations keep within
 // it, so that the candidate has enough to compile; the others roam the
@@ -855,16 +841,17 @@ var (
 
 const diffNarrowShare = 50
 
-// compiledField reports whether fd of def is in the compiled executor's
-// subset: not the extension types, nor resolvers (matches, remark, links),
-// which it leaves to gqlgen.
+// compiledField reports whether fd of def is in the compiled writer's
+// subset: not the extension types, nor the resolvers it leaves to gqlgen
+// (remark, links). matches is in: gqlgen resolves it inside the writer's
+// lists of customers, errors and partial results included.
 func (g *diffGen) compiledField(def *ast.Definition, fd *ast.FieldDefinition) bool {
 	if !diffCompiledTypes[def.Name] || (def.Name == "Query" && !diffCompiledRoots[fd.Name]) {
 		return false
 	}
 	if def.Name == "Customer" {
 		switch fd.Name {
-		case "u8", "ycm", "crm", "links", "matches", "remark":
+		case "u8", "ycm", "crm", "links", "remark":
 			return false
 		}
 	}
