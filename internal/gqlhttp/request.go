@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"custgraph/internal/readbody"
 )
 
 // Request is one GraphQL request as read from HTTP.
@@ -121,7 +123,11 @@ func (rd Reader) read(w http.ResponseWriter, r *http.Request) *Request {
 		if rd.MaxBodyBytes > 0 {
 			rb = http.MaxBytesReader(w, rb, rd.MaxBodyBytes)
 		}
-		if body, err = io.ReadAll(rb); err != nil {
+		presize := rd.MaxBodyBytes
+		if presize <= 0 {
+			presize = DefaultMaxBodyBytes
+		}
+		if body, err = readbody.Read(rb, r.ContentLength, presize); err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 				rd.tooLarge(w, r)
 				return nil

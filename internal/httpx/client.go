@@ -20,6 +20,7 @@ import (
 
 	"custgraph/internal/customer"
 	"custgraph/internal/quota"
+	"custgraph/internal/readbody"
 	"custgraph/internal/redact"
 )
 
@@ -306,7 +307,7 @@ func Fetch(c *http.Client, req *http.Request, src customer.Source) (int, []byte,
 		return 0, nil, TransportError(src, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	body, err := readbody.Read(io.LimitReader(resp.Body, MaxBody+1), resp.ContentLength, MaxBody+1)
 	if err != nil {
 		return resp.StatusCode, nil, TransportError(src, err)
 	}
