@@ -55,7 +55,7 @@ func randTimePtr(r *rand.Rand) *time.Time {
 }
 
 func randFloatPtr(r *rand.Rand, finite bool) *float64 {
-	vals := []float64{0, -0.0, 1, -1.5, 121.4737, 31.2304, 1e21, 1e-7, 123456789.123, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	vals := []float64{0, math.Copysign(0, -1), 1, -1.5, 121.4737, 31.2304, 1e21, 1e-7, 123456789.123, math.MaxFloat64, math.SmallestNonzeroFloat64}
 	if !finite {
 		vals = append(vals, math.NaN(), math.Inf(1), math.Inf(-1))
 	}
