@@ -1,6 +1,7 @@
 // Package graph is custgraph's GraphQL adapter: the schema (*.graphqls),
-// the code gqlgen generates from it, resolvers of one to three lines, and
-// the one error presenter. It makes no HTTP calls and decodes no JSON: the
+// the code gqlgen generates from it, resolvers of one to three lines, the
+// one error presenter, and the compiled writer of customer pages
+// (compiled.go). It makes no HTTP calls and decodes no JSON: the
 // work lives in internal/customer and internal/loader.
 package graph
 
