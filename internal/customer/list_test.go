@@ -88,3 +88,35 @@ func TestListAsksTheVendorForWhatItReturns(t *testing.T) {
 		t.Errorf("a list custgraph filters read pages %v, want one page of 100", src.asked)
 	}
 }
+
+// blockingU8 is a U8 source whose calls wait until their caller goes
+// away, then fail as an abandoned call does.
+type blockingU8 struct{ pagedU8 }
+
+func (b *blockingU8) List(ctx context.Context, _ ListQuery) (*Page, error) {
+	<-ctx.Done()
+	return nil, UpstreamError(U8, ReasonUnavailable, "", ctx.Err())
+}
+
+// A call abandoned because its client went away says nothing of the
+// source: it stays healthy, without a last error.
+func TestAbandonedCallsLeaveTheSourceHealthy(t *testing.T) {
+	svc := NewService(Sources{U8: &blockingU8{}}, ServiceOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = svc.List(ctx, ListRequest{Sources: []Source{U8}, First: 10})
+	}()
+	cancel()
+	<-done
+	for _, st := range svc.Statuses(nil) {
+		if st.Source == U8 && (!st.Healthy || st.LastError != nil) {
+			last := "none"
+			if st.LastError != nil {
+				last = *st.LastError
+			}
+			t.Errorf("U8 after an abandoned call: healthy %v, last error %s; want healthy, none", st.Healthy, last)
+		}
+	}
+}

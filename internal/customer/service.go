@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -308,8 +309,14 @@ func (s *Service) Statuses(circuit func(Source) string) []*SourceStatus {
 }
 
 // observe records the outcome of one call to src. Not-found and bad input
-// are answers, not failures.
+// are answers, not failures; a call abandoned because its caller went
+// away (a client that disconnected) says nothing of src and is not
+// recorded: it made src unhealthy with an "internal error" until the
+// next call.
 func (s *Service) observe(src Source, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
 	if err != nil && (IsNotFound(err) || AsError(err).Code == CodeBadInput) {
 		err = nil
 	}
