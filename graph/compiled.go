@@ -504,21 +504,29 @@ func (ec *executionContext) compiledCustomer(_ context.Context, sel ast.Selectio
 // gqlgen's marshalers. Each reports false when the value holds what only
 // gqlgen may answer (it adds an error for it).
 
-func (p *plan) begin(b []byte, i int) []byte {
+// key appends field i's separator and key, and the field too when it is
+// __typename, which every kind writes alike; it reports whether the value
+// is the caller's to write.
+func (p *plan) key(b []byte, i int) ([]byte, bool) {
 	if i > 0 {
 		b = append(b, ',')
 	}
-	return append(b, p.fields[i].key...)
+	b = append(b, p.fields[i].key...)
+	if p.fields[i].id == fTypename {
+		return appendQuoted(b, typeNames[p.kind]), false
+	}
+	return b, true
 }
 
 func (p *plan) connection(b []byte, c *customer.Connection) ([]byte, bool) {
 	b = append(b, '{')
 	var ok bool
 	for i, f := range p.fields {
-		b = p.begin(b, i)
+		var value bool
+		if b, value = p.key(b, i); !value {
+			continue
+		}
 		switch f.id {
-		case fTypename:
-			b = appendQuoted(b, typeNames[kConnection])
 		case fConnEdges:
 			b = append(b, '[')
 			for j := range c.Edges {
@@ -531,20 +539,9 @@ func (p *plan) connection(b []byte, c *customer.Connection) ([]byte, bool) {
 			}
 			b = append(b, ']')
 		case fConnNodes:
-			b = append(b, '[')
-			for j := range c.Edges {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				n := c.Edges[j].Node
-				if n == nil {
-					return b, false
-				}
-				if b, ok = f.sub.customer(b, n, nil); !ok {
-					return b, false
-				}
+			if b, ok = f.sub.customers(b, c.Nodes(), true, nil); !ok {
+				return b, false
 			}
-			b = append(b, ']')
 		case fConnPageInfo:
 			b = f.sub.pageInfo(b, c.PageInfo)
 		case fConnTotalCount:
@@ -558,10 +555,11 @@ func (p *plan) edge(b []byte, e *customer.Edge) ([]byte, bool) {
 	b = append(b, '{')
 	var ok bool
 	for i, f := range p.fields {
-		b = p.begin(b, i)
+		var value bool
+		if b, value = p.key(b, i); !value {
+			continue
+		}
 		switch f.id {
-		case fTypename:
-			b = appendQuoted(b, typeNames[kEdge])
 		case fEdgeCursor:
 			b = appendQuoted(b, e.Cursor())
 		case fEdgeNode:
@@ -579,10 +577,11 @@ func (p *plan) edge(b []byte, e *customer.Edge) ([]byte, bool) {
 func (p *plan) pageInfo(b []byte, pi customer.PageInfo) []byte {
 	b = append(b, '{')
 	for i, f := range p.fields {
-		b = p.begin(b, i)
+		var value bool
+		if b, value = p.key(b, i); !value {
+			continue
+		}
 		switch f.id {
-		case fTypename:
-			b = appendQuoted(b, typeNames[kPageInfo])
 		case fPageHasNext:
 			b = strconv.AppendBool(b, pi.HasNextPage)
 		case fPageEndCursor:
@@ -626,10 +625,11 @@ func (p *plan) customer(b []byte, c *customer.Customer, resolve resolveFunc) ([]
 	// every field was resolved: gqlgen resolves them all, errors and all.
 	null := false
 	for i, f := range p.fields {
-		b = p.begin(b, i)
+		var value bool
+		if b, value = p.key(b, i); !value {
+			continue
+		}
 		switch f.id {
-		case fTypename:
-			b = appendQuoted(b, typeNames[kCustomer])
 		case fCustID:
 			b = appendQuoted(b, c.ID())
 		case fCustSource:
@@ -675,10 +675,11 @@ func (p *plan) customer(b []byte, c *customer.Customer, resolve resolveFunc) ([]
 func (p *plan) phone(b []byte, ph *customer.Phone) []byte {
 	b = append(b, '{')
 	for i, f := range p.fields {
-		b = p.begin(b, i)
+		var value bool
+		if b, value = p.key(b, i); !value {
+			continue
+		}
 		switch f.id {
-		case fTypename:
-			b = appendQuoted(b, typeNames[kPhone])
 		case fPhoneKind:
 			b = appendQuoted(b, marshalNPhoneKind2custgraphᚋinternalᚋcustomerᚐPhoneKind[ph.Kind])
 		case fPhoneNumber:
@@ -692,10 +693,11 @@ func (p *plan) address(b []byte, a *customer.PostalAddress) ([]byte, bool) {
 	b = append(b, '{')
 	var ok bool
 	for i, f := range p.fields {
-		b = p.begin(b, i)
+		var value bool
+		if b, value = p.key(b, i); !value {
+			continue
+		}
 		switch f.id {
-		case fTypename:
-			b = appendQuoted(b, typeNames[kAddress])
 		case fAddrFormatted:
 			b = appendStringPtr(b, a.Formatted)
 		case fAddrStreet:
