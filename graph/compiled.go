@@ -203,9 +203,11 @@ type planKey struct {
 	hash uintptr
 }
 
-// maxPlans bounds the cache: past it the cache starts again empty (the
-// handler's query cache holds 1,000 documents).
-const maxPlans = 4096
+// maxPlans bounds the cache: past it the cache starts again empty. Each
+// entry holds its document, so the bound is also that of the documents
+// the cache keeps alive: as many as the handler's query cache keeps (1,000,
+// each within the token limit).
+const maxPlans = 1000
 
 // NewPlans returns an empty plan cache.
 func NewPlans() *Plans { return &Plans{cache: map[planKey][]*plan{}} }
