@@ -11,7 +11,8 @@ import (
 
 // TestPlansBounded: the plan cache keeps at most maxPlans entries, and so
 // at most that many documents alive, however many distinct documents it
-// sees; and a document seen again is answered from the cache.
+// sees; and a selection seen again, copied as gqlgen copies it on every
+// request, is answered from the cache.
 func TestPlansBounded(t *testing.T) {
 	ps := NewPlans()
 	plan := func(q string) *plan {
@@ -36,5 +37,18 @@ func TestPlansBounded(t *testing.T) {
 	}
 	if p := plan(`{ customers { nodes { remark } } }`); p != nil {
 		t.Error("a resolver field (remark) got a plan")
+	}
+
+	doc, err := gqlparser.LoadQueryWithRules(parsedSchema, `{ customers { a: nodes { id } b: nodes { name } } }`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
+	sel := doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet
+	first := ps.planFor(oc, sel, kConnection)
+	// A copy of the selection, as gqlgen's CollectFields makes on every
+	// request: the same document's nodes, the same plan.
+	if again := ps.planFor(oc, append(ast.SelectionSet(nil), sel...), kConnection); first == nil || again != first {
+		t.Errorf("the same selection of the same document compiled again (%p, %p)", first, again)
 	}
 }
