@@ -36,11 +36,14 @@ import (
 // argument, @skip/@include/@defer, a type it has no plan for), and when
 // the data hold what it does not write (a null where the schema forbids
 // one, a float that is not finite), so that gqlgen reports those as it
-// always did. Writing has no side effect, so declining late costs only the
-// bytes written so far.
+// always did. Writing plain fields has no side effect, so declining late
+// costs only the bytes written so far; a list whose rows select matches,
+// which gqlgen resolves, is checked for what the plan would decline before
+// anything resolves (compiledBatch).
 //
 // The plans cover the types a customer page is made of: CustomerConnection,
-// CustomerEdge, PageInfo, Customer's own fields, Phone and PostalAddress.
+// CustomerEdge, PageInfo, Customer's own fields (and matches in a list),
+// Phone and PostalAddress.
 // compiled_test.go proves their bytes equal gqlgen's over random values and
 // every selection of those types; compiled_diff_test.go compares whole
 // answers of generated queries with the writer on and off.
@@ -289,7 +292,9 @@ const maxPlanDepth = 32
 // compile builds sel's plan as kind, or nil when some part of it is not
 // the writer's to write.
 func compile(oc *graphql.OperationContext, sel ast.SelectionSet, kind objKind, depth int) *plan {
-	if depth > maxPlanDepth || hasDirective(oc.Doc, sel, 0) {
+	// The walk for directives covers the whole tree below sel, fragments
+	// included: the sub-plans' selections are in it.
+	if depth > maxPlanDepth || (depth == 0 && hasDirective(oc.Doc, sel, 0)) {
 		return nil
 	}
 	fields := graphql.CollectFields(oc, sel, implementorsOf[kind])
@@ -436,21 +441,10 @@ func (ec *executionContext) compiledBatch(ctx context.Context, ps *Plans, p *pla
 		}
 	}
 	ctx = graphql.WithBatchParents(ctx, "Customer", v, nil)
-	w := &appendWriter{b: make([]byte, 0, max(p.size.Load(), 64))}
-	failed := false
-	w.b = append(w.b, '[')
-	for i, c := range v {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		if c == nil {
-			w.b = append(w.b, "null"...)
-			continue
-		}
+	w := &appendWriter{}
+	b, ok := p.customers(make([]byte, 0, max(p.size.Load(), 64)), v, nonNull, func(i int, c *customer.Customer) resolveFunc {
 		row := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
-		start := len(w.b)
-		var ok bool
-		w.b, ok = p.customer(w.b, c, func(b []byte, f *planField) ([]byte, bool) {
+		return func(b []byte, f *planField) ([]byte, bool) {
 			m := ec._Customer_matches(row, f.field, c)
 			if m == graphql.Null {
 				return b, false
@@ -458,18 +452,14 @@ func (ec *executionContext) compiledBatch(ctx context.Context, ps *Plans, p *pla
 			w.b = b
 			m.MarshalGQL(w)
 			return w.b, true
-		})
-		if !ok {
-			failed = true
-			w.b = append(w.b[:start], "null"...)
 		}
-	}
+	})
 	ps.Compiled.Add(1)
-	if failed && nonNull {
+	if !ok {
 		return graphql.Null
 	}
-	p.size.Store(int64(len(w.b) + 1))
-	return written(append(w.b, ']'))
+	p.size.Store(int64(len(b)))
+	return written(b)
 }
 
 // appendWriter is an io.Writer appending to b: gqlgen's marshalers write
@@ -481,10 +471,14 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// finiteAddress reports whether a's coordinates are all the writer writes
+// (appendFloatPtr): none is infinite or NaN.
 func finiteAddress(a *customer.PostalAddress) bool {
-	finite := func(f *float64) bool { return f == nil || !(math.IsInf(*f, 0) || math.IsNaN(*f)) }
 	return a == nil || (finite(a.Latitude) && finite(a.Longitude))
 }
+
+// finite reports whether f is nil or a number gqlgen's Float writes.
+func finite(f *float64) bool { return f == nil || !(math.IsInf(*f, 0) || math.IsNaN(*f)) }
 
 // compiledCustomer writes one customer (nullable: a nil one is gqlgen's
 // null), or returns nil for gqlgen to.
@@ -593,11 +587,17 @@ func (p *plan) pageInfo(b []byte, pi customer.PageInfo) []byte {
 	return append(b, '}')
 }
 
-func (p *plan) customers(b []byte, cs []*customer.Customer, nonNull bool, resolve resolveFunc) ([]byte, bool) {
+// customers writes cs. For a plan without fields gqlgen resolves,
+// resolveRow is nil and false means the writer declines. For a batch plan
+// resolveRow gives row i's resolve; a row one of those fields nulls is
+// written null and the rest written on (gqlgen resolves every row), and
+// false means the list is null: it holds a null row where the schema
+// forbids one.
+func (p *plan) customers(b []byte, cs []*customer.Customer, nonNull bool, resolveRow func(i int, c *customer.Customer) resolveFunc) ([]byte, bool) {
 	b = append(b, '[')
-	var ok bool
-	for j, c := range cs {
-		if j > 0 {
+	nulled := false
+	for i, c := range cs {
+		if i > 0 {
 			b = append(b, ',')
 		}
 		if c == nil {
@@ -607,11 +607,20 @@ func (p *plan) customers(b []byte, cs []*customer.Customer, nonNull bool, resolv
 			b = append(b, "null"...)
 			continue
 		}
+		var resolve resolveFunc
+		if resolveRow != nil {
+			resolve = resolveRow(i, c)
+		}
+		start := len(b)
+		var ok bool
 		if b, ok = p.customer(b, c, resolve); !ok {
-			return b, false
+			if resolveRow == nil {
+				return b, false
+			}
+			b, nulled = append(b[:start], "null"...), true
 		}
 	}
-	return append(b, ']'), true
+	return append(b, ']'), !(nulled && nonNull)
 }
 
 // resolveFunc writes a field gqlgen resolves (matches), or reports that
@@ -782,11 +791,11 @@ func appendTimePtr(b []byte, t *time.Time) []byte {
 // appendFloatPtr writes a Float as gqlgen's MarshalFloatContext (%g); a
 // value that is not finite is gqlgen's to report.
 func appendFloatPtr(b []byte, f *float64) ([]byte, bool) {
+	if !finite(f) {
+		return b, false
+	}
 	if f == nil {
 		return append(b, "null"...), true
-	}
-	if math.IsInf(*f, 0) || math.IsNaN(*f) {
-		return b, false
 	}
 	return strconv.AppendFloat(b, *f, 'g', -1, 64), true
 }
